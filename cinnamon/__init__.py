@@ -1,0 +1,30 @@
+"""cinnamon: components with typed, dependency-injected configuration."""
+
+import importlib.metadata as _metadata
+
+from cinnamon._component import BuildInfo, Component
+from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
+from cinnamon._key import RegistrationKey
+from cinnamon._marks import registration
+from cinnamon._registry import Registration, Registry
+from cinnamon.errors import CinnamonError
+
+try:
+    __version__ = _metadata.version("cinnamon")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "BuildInfo",
+    "CinnamonError",
+    "Component",
+    "Configuration",
+    "Param",
+    "ParamInfo",
+    "Ref",
+    "Registration",
+    "RegistrationKey",
+    "Registry",
+    "__version__",
+    "registration",
+]

@@ -1,0 +1,223 @@
+"""Configuration and Param: the typed parameters of a component."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticUndefined
+from typing_extensions import Self
+
+from cinnamon._key import RegistrationKey
+from cinnamon.errors import ConfigurationError, UsageError
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
+__all__ = ["Configuration", "Param", "ParamInfo", "Ref"]
+
+T = TypeVar("T")
+
+#: A field that holds either a reference to a registration or the configuration inline.
+#: ``model: Ref[MLPConfig]`` accepts ``RegistrationKey("mlp")`` and ``MLPConfig(...)``.
+Ref = Union[T, RegistrationKey]  # noqa: UP007 - a generic alias needs the Union form
+
+# Bumped on every validated assignment to any configuration, so that cached build plans
+# (which snapshot values) know when to look again. Assignments are rare next to builds.
+_assignments = [0]
+
+
+def assignment_count() -> int:
+    """Return how many configuration assignments have happened in this process."""
+    return _assignments[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _ParamMeta:
+    tags: frozenset[str]
+    variants: tuple[Any, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamInfo:
+    """What a configuration says about one of its fields.
+
+    Attributes:
+        name: the field's name.
+        annotation: its declared type.
+        default: its default value (``pydantic_core.PydanticUndefined`` when required).
+        required: whether the field has no default.
+        description: the ``description`` given to :func:`Param`.
+        tags: the ``tags`` given to :func:`Param`.
+        variants: the alternatives given to :func:`Param`, or ``None``.
+    """
+
+    name: str
+    annotation: Any
+    default: Any
+    required: bool
+    description: str | None
+    tags: frozenset[str]
+    variants: tuple[Any, ...] | None
+
+
+def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
+    default: Any = PydanticUndefined,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    description: str | None = None,
+    tags: Iterable[str] = (),
+    variants: Sequence[Any] | None = None,
+    **constraints: Any,
+) -> Any:
+    """Declare a configuration field with its documentation and alternatives.
+
+    Args:
+        default: the default value; leave it out for a required field.
+        default_factory: a callable that makes the default (for mutable defaults).
+        description: what the field means; shown by ``cinnamon show`` and in schemas.
+        tags: free-form labels for the field.
+        variants: alternative values, for sweeping over the field.
+        **constraints: any keyword that ``pydantic.Field`` takes (``ge``, ``le``,
+            ``min_length``, ``pattern``, ...).
+
+    Returns:
+        A pydantic ``FieldInfo``; assign it as the field's default.
+    """
+    if isinstance(tags, str):
+        msg = f"Param tags must be a collection of strings, not the string {tags!r}"
+        raise UsageError(msg)
+    tag_set = frozenset(tags)
+    extra = dict(constraints.pop("json_schema_extra", None) or {})
+    if tag_set:
+        extra["tags"] = sorted(tag_set)
+    if default_factory is not None:
+        constraints["default_factory"] = default_factory
+    elif default is not PydanticUndefined:
+        constraints["default"] = default
+    info: FieldInfo = Field(description=description, json_schema_extra=extra or None, **constraints)
+    info.metadata.append(_ParamMeta(tag_set, None if variants is None else tuple(variants)))
+    return info
+
+
+def _path_of(location: Sequence[int | str]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
+def configuration_error(error: ValidationError, prefix: str = "") -> ConfigurationError:
+    """Turn pydantic's error into ours, each location a dotted path under ``prefix``."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        path = _path_of(detail["loc"])
+        if prefix:
+            path = prefix + ("" if not path or path.startswith("[") else ".") + path
+        inner = detail.get("ctx", {}).get("error")
+        if isinstance(inner, ConfigurationError):
+            # A nested configuration built from a dict reports through its own
+            # __init__; re-root its paths (which start with its class name) here.
+            for inner_path, message in inner.errors:
+                _, _, rest = inner_path.partition(".")
+                problems.append((f"{path}.{rest}" if rest else path, message))
+            continue
+        message = detail["msg"]
+        if detail["type"] not in {"missing", "extra_forbidden"}:
+            message += f" (got {detail['input']!r:.80})"
+        problems.append((path, message))
+    failure = ConfigurationError(problems)
+    failure.__cause__ = error
+    return failure
+
+
+class Configuration(BaseModel):
+    """The typed parameters of a component.
+
+    A pydantic model that validates every assignment and every default and refuses
+    unknown fields. Declare fields with :func:`Param` or plain annotated defaults; name
+    the component the configuration builds with a class keyword::
+
+        class MLPConfig(Configuration, component=MLP):
+            hidden: int = Param(32, description="hidden units", ge=1)
+
+    A field may hold plain values, a :class:`~cinnamon.RegistrationKey` (a reference to
+    another registration), another configuration inline, or lists, dicts and optionals of
+    those. Invalid values raise :class:`~cinnamon.errors.ConfigurationError`.
+    """
+
+    # Resolved copies remember the registration they came from; a slot keeps that out
+    # of the fields, of equality and of every configuration that never needs it.
+    __slots__ = ("_cinnamon_origin",)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        validate_default=True,
+        arbitrary_types_allowed=True,
+        protected_namespaces=(),
+    )
+
+    __component__: ClassVar[Callable[..., Any] | None] = None
+
+    def __init_subclass__(cls, component: Callable[..., Any] | None = None, **kwargs: Any) -> None:
+        """Bind the component class this configuration builds, if given."""
+        super().__init_subclass__(**kwargs)
+        if component is not None:
+            if not callable(component):
+                msg = f"{cls.__name__}: component must be a class or callable, not {component!r}"
+                raise UsageError(msg)
+            cls.__component__ = component
+
+    def __init__(self, /, **data: Any) -> None:
+        """Validate ``data`` into a configuration (errors as dotted paths)."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise configuration_error(error, type(self).__name__) from error
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Validate and set one field."""
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as error:
+            raise configuration_error(error, type(self).__name__) from error
+        _assignments[0] += 1
+
+    @classmethod
+    def default(cls) -> Self:
+        """Return the configuration made of the defaults alone.
+
+        Raises:
+            ConfigurationError: some field has no default.
+        """
+        return cls()
+
+    @classmethod
+    def params(cls) -> Mapping[str, ParamInfo]:
+        """Describe every field: type, default, description, tags and variants."""
+        cached = cls.__dict__.get("_cinnamon_params")
+        if cached is None:
+            cached = MappingProxyType(
+                {name: _param_info(name, field) for name, field in cls.model_fields.items()}
+            )
+            type.__setattr__(cls, "_cinnamon_params", cached)
+        return cached
+
+
+def _param_info(name: str, field: FieldInfo) -> ParamInfo:
+    meta = next((m for m in field.metadata if isinstance(m, _ParamMeta)), None)
+    return ParamInfo(
+        name=name,
+        annotation=field.annotation,
+        default=field.get_default(call_default_factory=False)
+        if not field.is_required()
+        else PydanticUndefined,
+        required=field.is_required(),
+        description=field.description,
+        tags=meta.tags if meta else frozenset(),
+        variants=meta.variants if meta else None,
+    )

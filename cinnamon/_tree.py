@@ -1,0 +1,135 @@
+"""Walking configuration trees without recursion.
+
+Configuration trees can be as deep as the user likes (a chain of 10,000 references is
+fine), so the walkers here are written as generators driven by :func:`run`: a node's
+generator yields the generator of each child node it needs and receives the child's
+result back, and ``run`` keeps those generators on a list instead of the call stack.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any, Union, get_args, get_origin
+
+from cinnamon._configuration import Configuration
+from cinnamon._key import RegistrationKey
+
+__all__ = ["TreePath", "Walk", "dynamic_fields", "join", "run"]
+
+#: A node's generator: yields child generators, receives their results, returns its own.
+Walk = Generator["Walk", Any, Any]
+
+_UNIONS = (Union, types.UnionType)
+_dynamic: dict[type[Configuration], dict[str, tuple[type[Configuration], ...] | None]] = {}
+
+
+def run(root: Walk) -> Any:
+    """Drive ``root`` and every child generator it yields; return the root's result."""
+    stack = [root]
+    sent: Any = None
+    while True:
+        try:
+            child = stack[-1].send(sent)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value
+            sent = done.value
+        else:
+            stack.append(child)
+            sent = None
+
+
+@typing.final
+class TreePath:
+    """A dotted path into a tree, kept as a linked list and rendered only when read.
+
+    Deep trees make long paths; building each one as a string would cost time
+    quadratic in the depth, so nodes link to their parent's path instead.
+    """
+
+    __slots__ = ("parent", "part")
+
+    def __init__(self, parent: TreePath | None, part: str | int) -> None:
+        """Extend ``parent`` by a field name, a list index or a dict key."""
+        self.parent = parent
+        self.part = part
+
+    def __str__(self) -> str:
+        parts: list[str | int] = []
+        node: TreePath | None = self
+        while node is not None:
+            parts.append(node.part)
+            node = node.parent
+        text = ""
+        for part in reversed(parts):
+            if isinstance(part, int):
+                text += f"[{part}]"
+            elif not text:
+                text = part
+            else:
+                text += f".{part}" if part.isidentifier() else f"[{part!r}]"
+        return text
+
+    def __repr__(self) -> str:
+        return f"TreePath({str(self)!r})"
+
+
+def join(path: TreePath | None, part: str | int) -> TreePath:
+    """Extend a path by a field name, a list index or a dict key."""
+    return TreePath(path, part)
+
+
+def dynamic_fields(
+    cls: type[Configuration],
+) -> dict[str, tuple[type[Configuration], ...] | None]:
+    """Map each field that may hold references or configurations to what it accepts.
+
+    The value is the tuple of configuration classes the field's annotation names, or
+    ``None`` when it accepts any configuration. Fields whose annotation cannot hold a
+    reference (``int``, ``list[float]``, ...) are left out, so walks skip their values.
+    """
+    found = _dynamic.get(cls)
+    if found is None:
+        found = {}
+        for name, field in cls.model_fields.items():
+            holds, accepted, anything = _scan(field.annotation)
+            if holds:
+                found[name] = None if anything or not accepted else tuple(accepted)
+        _dynamic[cls] = found
+    return found
+
+
+def _scan(annotation: Any) -> tuple[bool, list[type[Configuration]], bool]:
+    """Read what kind of values an annotation admits.
+
+    Returns whether it can hold a reference, the configurations it names, and whether
+    it accepts anything at all (``Any``, ``object``, a type variable).
+    """
+    if annotation is Any or annotation is object or isinstance(annotation, typing.TypeVar):
+        return True, [], True
+    if annotation is RegistrationKey:
+        return True, [], False
+    if isinstance(annotation, type) and issubclass(annotation, Configuration):
+        return True, [annotation], False
+    origin = get_origin(annotation)
+    if origin is None:
+        return False, [], False
+    arguments = get_args(annotation)
+    if origin is typing.Annotated:
+        arguments = arguments[:1]
+    elif isinstance(origin, type) and issubclass(origin, Mapping):
+        arguments = arguments[1:]
+    elif not (origin in _UNIONS or (isinstance(origin, type) and issubclass(origin, Sequence))):
+        return False, [], False
+    holds, accepted, anything = False, [], False
+    for argument in arguments:
+        if argument is Ellipsis:
+            continue
+        inner_holds, inner, inner_anything = _scan(argument)
+        holds = holds or inner_holds
+        anything = anything or inner_anything
+        accepted.extend(inner)
+    return holds, accepted, anything

@@ -1,0 +1,175 @@
+"""Every exception cinnamon raises on purpose.
+
+Each error also subclasses the built-in it really is, so ``except LookupError``
+and friends keep working::
+
+    CinnamonError
+    ├── NotRegisteredError   (LookupError)  a key names no registration
+    ├── AlreadyRegisteredError (ValueError) the same key registered twice
+    ├── InvalidKeyError      (ValueError)   a malformed key or key string
+    ├── CycleError           (ValueError)   registrations that depend on themselves
+    ├── ConfigurationError   (ValueError)   a value a configuration refuses
+    ├── DeclarationError     (ValueError)   a declarative file that is malformed or unsafe
+    ├── HookpointError       (ValueError)   an empty or malformed hookpoint name
+    └── UsageError           (TypeError)    the API called with the wrong kind of thing
+
+Errors that concern a place in a configuration tree carry it as ``.path``, a dotted
+path from the root (``trainer.callbacks[1].patience``); errors about a registration
+carry its ``.key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cinnamon._key import RegistrationKey
+
+__all__ = [
+    "AlreadyRegisteredError",
+    "CinnamonError",
+    "ConfigurationError",
+    "CycleError",
+    "DeclarationError",
+    "HookpointError",
+    "InvalidKeyError",
+    "NotRegisteredError",
+    "UsageError",
+]
+
+
+def _at(path: str, message: str) -> str:
+    return f"{path}: {message}" if path else message
+
+
+class CinnamonError(Exception):
+    """The base of every error cinnamon raises on purpose."""
+
+
+class NotRegisteredError(CinnamonError, LookupError):
+    """A key (or a reference inside a configuration) names no registration.
+
+    Attributes:
+        key: the key that was looked up.
+        path: where the reference stands in the tree ("" for a top-level lookup).
+        suggestions: registered keys whose names are close to the missing one.
+    """
+
+    def __init__(
+        self,
+        key: RegistrationKey,
+        *,
+        path: str = "",
+        suggestions: Sequence[RegistrationKey] = (),
+    ) -> None:
+        self.key = key
+        self.path = path
+        self.suggestions = tuple(suggestions)
+        message = f"no registration {str(key)!r} in namespace {key.namespace!r}"
+        if self.suggestions:
+            message += "; did you mean " + " or ".join(repr(str(s)) for s in self.suggestions) + "?"
+        super().__init__(_at(path, message))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class AlreadyRegisteredError(CinnamonError, ValueError):
+    """A registration under an existing key, without ``replace=True``.
+
+    Attributes:
+        key: the key that is already taken.
+    """
+
+    def __init__(self, key: RegistrationKey) -> None:
+        self.key = key
+        super().__init__(f"{str(key)!r} is already registered; pass replace=True to overwrite it")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class InvalidKeyError(CinnamonError, ValueError):
+    """A registration key, or its string form, that is malformed."""
+
+
+class CycleError(CinnamonError, ValueError):
+    """Registrations whose references lead back to themselves.
+
+    Attributes:
+        cycle: the keys on the cycle, in reference order, starting and ending with
+            the same key.
+    """
+
+    def __init__(self, cycle: Sequence[RegistrationKey]) -> None:
+        self.cycle = tuple(cycle)
+        chain = " -> ".join(repr(str(key)) for key in self.cycle)
+        super().__init__(f"dependency cycle: {chain}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class ConfigurationError(CinnamonError, ValueError):
+    """A value that a configuration refuses.
+
+    Wraps pydantic's ``ValidationError`` (kept as ``__cause__``) so that each problem
+    reads as a dotted path from the root of the tree.
+
+    Attributes:
+        path: the dotted path of the first problem.
+        errors: every problem as ``(dotted path, message)`` pairs.
+    """
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        self.errors = tuple(errors)
+        self.path = self.errors[0][0] if self.errors else ""
+        lines = [_at(path, message) for path, message in self.errors]
+        super().__init__("\n".join(lines) if lines else "invalid configuration")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class DeclarationError(CinnamonError, ValueError):
+    """A declarative file (or command-line override) that cannot be loaded.
+
+    Attributes:
+        file: the file's path, or ``None`` for text that came from elsewhere.
+        line: the 1-based line of the problem, where it is known.
+        path: the dotted path of the problem inside the file.
+        reason: the problem itself, without the location.
+    """
+
+    def __init__(
+        self, reason: str, *, file: str | None = None, line: int | None = None, path: str = ""
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.path = path
+        where = file or "<text>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {_at(path, reason)}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class HookpointError(CinnamonError, ValueError):
+    """A hookpoint name that is empty or does not start with ``on_``."""
+
+
+class UsageError(CinnamonError, TypeError):
+    """The API was handed the wrong kind of thing (a misused decorator, a wrong type)."""
+
+
+def _rebuild(cls: type[CinnamonError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    # Errors must survive pickling (sweeps send them between processes); their
+    # __init__ signatures differ from Exception's, so rebuild from the finished state.
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import cinnamon
+from cinnamon import RegistrationKey, errors
+
+
+def test_all_matches_the_public_names() -> None:
+    public = {name for name in vars(cinnamon) if not name.startswith("_")} - {"errors"}
+    assert set(cinnamon.__all__) - {"__version__"} == public
+    assert cinnamon.__all__ == sorted(cinnamon.__all__)
+    assert isinstance(cinnamon.__version__, str)
+
+
+def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
+    expected = {
+        errors.NotRegisteredError: LookupError,
+        errors.AlreadyRegisteredError: ValueError,
+        errors.InvalidKeyError: ValueError,
+        errors.CycleError: ValueError,
+        errors.ConfigurationError: ValueError,
+        errors.DeclarationError: ValueError,
+        errors.HookpointError: ValueError,
+        errors.UsageError: TypeError,
+    }
+    assert set(expected) | {errors.CinnamonError} == {
+        getattr(errors, name) for name in errors.__all__
+    }
+    for error, builtin in expected.items():
+        assert issubclass(error, errors.CinnamonError)
+        assert issubclass(error, builtin)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.NotRegisteredError(
+            RegistrationKey("x"), path="a.b", suggestions=[RegistrationKey("y")]
+        ),
+        errors.AlreadyRegisteredError(RegistrationKey("x")),
+        errors.CycleError([RegistrationKey("a"), RegistrationKey("a")]),
+        errors.ConfigurationError([("a.b", "bad")]),
+        errors.DeclarationError("bad", file="f.toml", line=3, path="x"),
+        errors.UsageError("misuse"),
+    ],
+)
+def test_errors_survive_pickling(error: errors.CinnamonError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert vars(copy) == vars(error)
