@@ -8,6 +8,7 @@ result back, and ``run`` keeps those generators on a list instead of the call st
 
 from __future__ import annotations
 
+import gc
 import types
 import typing
 from collections.abc import Generator, Mapping, Sequence
@@ -27,6 +28,20 @@ _dynamic: dict[type[Configuration], dict[str, tuple[type[Configuration], ...] | 
 
 def run(root: Walk) -> Any:
     """Drive ``root`` and every child generator it yields; return the root's result."""
+    # A deep walk keeps one suspended generator per level alive, and every cyclic
+    # garbage collection would traverse them all again, making deep trees quadratic.
+    # Walks run no user code and make no reference cycles, so pausing is safe.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _drive(root)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _drive(root: Walk) -> Any:
     stack = [root]
     sent: Any = None
     while True:
