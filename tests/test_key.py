@@ -126,3 +126,12 @@ def test_pydantic_field() -> None:
         Holder(key=3)
     schema = Holder.model_json_schema()["properties"]["key"]
     assert schema["type"] == "string"
+
+
+@given(st.text(max_size=30))
+def test_any_text_parses_or_raises_invalid_key_error(text: str) -> None:
+    try:
+        key = RegistrationKey.parse(text)
+    except InvalidKeyError:
+        return
+    assert str(key) == str(RegistrationKey.parse(str(key)))

@@ -5,7 +5,7 @@ import pickle
 import pytest
 
 import cinnamon
-from cinnamon import RegistrationKey, errors
+from cinnamon import RegistrationKey, Registry, errors
 
 
 def test_all_matches_the_public_names() -> None:
@@ -52,3 +52,11 @@ def test_errors_survive_pickling(error: errors.CinnamonError) -> None:
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert vars(copy) == vars(error)
+
+
+def test_typing_checks_stay_importable() -> None:
+    from tests import typing_checks
+
+    registry = Registry()
+    registry.register(typing_checks.EngineConfig(), name="engine")
+    typing_checks.check_build(registry)
