@@ -208,7 +208,7 @@ def _name(factory: Callable[..., Any]) -> str:
 def _add_note(error: BaseException, note: str) -> None:
     if hasattr(error, "add_note"):
         error.add_note(note)
-    else:  # Python 3.10: keep the note where 3.11's traceback would look for it
+    else:  # pragma: no cover - Python 3.10 has no add_note; keep the note where 3.11 looks
         notes = getattr(error, "__notes__", None)
         if not isinstance(notes, list):
             notes = []

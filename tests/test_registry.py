@@ -572,3 +572,63 @@ def test_concurrent_duplicate_registration_has_one_winner() -> None:
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+
+
+def test_fields_of_any_annotated_and_mixed_dict_types(registry: Registry) -> None:
+    from typing import Annotated
+
+    class Loose(Component):
+        def __init__(self, anything: Any, marked: Any, table: dict[str, Any], fixed: int) -> None:
+            self.anything, self.marked, self.table, self.fixed = anything, marked, table, fixed
+
+    class LooseConfig(Configuration, component=Loose):
+        anything: Any = None
+        marked: Annotated[Ref[LeafConfig], "documented"] = RegistrationKey("encoder")
+        table: dict[str, Any] = Param(default_factory=dict)
+        fixed: int = 0
+
+    registry.register(
+        LooseConfig(
+            anything=RegistrationKey("head", {"small"}),
+            table={"leaf": LeafConfig(size=5), "options": OptionsConfig(), "n": 1},
+        ),
+        name="loose",
+    )
+    loose = registry.build("loose")
+    assert loose.anything.size == 2
+    assert loose.marked.size == 7
+    assert loose.table["leaf"].size == 5
+    assert loose.table["options"] == OptionsConfig()
+    assert loose.table["n"] == 1
+
+
+def test_factories_without_a_signature_are_called_as_they_are() -> None:
+    registry = Registry()
+    registry.register(LeafConfig(size=3), name="as-dict", component=dict)
+    assert registry.build("as-dict") == {"size": 3, "label": "leaf"}
+
+
+def test_registration_marks_on_staticmethods_and_misuse() -> None:
+    class Presets:
+        @staticmethod
+        @registration("static")
+        def make() -> LeafConfig:
+            return LeafConfig(size=9)
+
+    registry = Registry()
+    assert registry.collect(Presets) == [RegistrationKey("static")]
+    assert registry.build("static", Leaf).size == 9
+    with pytest.raises(UsageError, match=r"decorates functions and classmethods, not 3"):
+        registration("x")(3)  # type: ignore[type-var]
+
+
+def test_add_registrations_checks_its_input() -> None:
+    registry = Registry()
+    with pytest.raises(UsageError, match="expected a Registration, got str"):
+        registry.add_registrations(["nope"])  # type: ignore[list-item]
+    entry = Registration(RegistrationKey("x"), LeafConfig(), Leaf, "")
+    with pytest.raises(AlreadyRegisteredError, match="'x' is already registered"):
+        registry.add_registrations([entry, entry])
+    assert len(registry) == 0
+    assert registry.add_registrations([entry]) == [RegistrationKey("x")]
+    assert registry.add_registrations([entry], replace=True) == [RegistrationKey("x")]
