@@ -18,7 +18,9 @@ from cinnamon._resolve import origin_of, registration_of
 from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
 from cinnamon.errors import UsageError
 
-__all__ = ["Plan", "compile_plan"]
+__all__ = ["Plan", "add_note", "compile_plan"]
+
+_set = object.__setattr__  # also bypasses a component's own (say, freezing) __setattr__
 
 # How a step's value for one parameter is put together from earlier results.
 Assemble = Callable[[list[Any]], Any]
@@ -61,12 +63,14 @@ class Plan:
                 else:
                     built = factory(**fixed)
                 if isinstance(built, Component):
-                    built.__dict__["__cinnamon__"] = info
+                    # Not built.__dict__[...]: on CPython 3.11+ touching __dict__
+                    # directly slows every later attribute read on the object.
+                    _set(built, "__cinnamon__", info)
                 append(built)
         except Exception as error:
             factory, _, _, info = self.steps[len(results)]
             where = f"{info.path!r}" + (f" (registration {str(info.key)!r})" if info.key else "")
-            _add_note(error, f"cinnamon: raised while building {where} with {_name(factory)}")
+            add_note(error, f"cinnamon: raised while building {where} with {_name(factory)}")
             raise
         return results[-1]
 
@@ -205,7 +209,8 @@ def _name(factory: Callable[..., Any]) -> str:
     return f"{getattr(factory, '__qualname__', repr(factory))}()"
 
 
-def _add_note(error: BaseException, note: str) -> None:
+def add_note(error: BaseException, note: str) -> None:
+    """Attach ``note`` to ``error`` (shown under its traceback), on every Python."""
     if hasattr(error, "add_note"):
         error.add_note(note)
     else:  # pragma: no cover - Python 3.10 has no add_note; keep the note where 3.11 looks
