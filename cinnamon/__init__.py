@@ -2,10 +2,13 @@
 
 import importlib.metadata as _metadata
 
+from cinnamon._callback import Callback
 from cinnamon._component import BuildInfo, Component
 from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
+from cinnamon._guard import guard
 from cinnamon._key import RegistrationKey
 from cinnamon._marks import registration
+from cinnamon._pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
 from cinnamon._registry import Registration, Registry
 from cinnamon.errors import CinnamonError
 
@@ -16,15 +19,21 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 __all__ = [
     "BuildInfo",
+    "Callback",
+    "CallbackPipeline",
     "CinnamonError",
     "Component",
     "Configuration",
+    "OrderedPipeline",
     "Param",
     "ParamInfo",
+    "Pipeline",
+    "PipelineConfig",
     "Ref",
     "Registration",
     "RegistrationKey",
     "Registry",
     "__version__",
+    "guard",
     "registration",
 ]

@@ -4,7 +4,8 @@ Each error also subclasses the built-in it really is, so ``except LookupError``
 and friends keep working::
 
     CinnamonError
-    ├── NotRegisteredError   (LookupError)  a key names no registration
+    ├── NotFoundError        (LookupError)  a pipeline child or logged metric is not there
+    │   └── NotRegisteredError              a key names no registration
     ├── AlreadyRegisteredError (ValueError) the same key registered twice
     ├── InvalidKeyError      (ValueError)   a malformed key or key string
     ├── CycleError           (ValueError)   registrations that depend on themselves
@@ -34,6 +35,7 @@ __all__ = [
     "DeclarationError",
     "HookpointError",
     "InvalidKeyError",
+    "NotFoundError",
     "NotRegisteredError",
     "UsageError",
 ]
@@ -47,7 +49,15 @@ class CinnamonError(Exception):
     """The base of every error cinnamon raises on purpose."""
 
 
-class NotRegisteredError(CinnamonError, LookupError):
+class NotFoundError(CinnamonError, LookupError):
+    """Something asked for by name or position is not there.
+
+    A pipeline asked for a child it does not have, or a callback watching a metric
+    that the logs do not hold.
+    """
+
+
+class NotRegisteredError(NotFoundError):
     """A key (or a reference inside a configuration) names no registration.
 
     Attributes:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+import types
 
 import pytest
 
@@ -9,7 +10,11 @@ from cinnamon import RegistrationKey, Registry, errors
 
 
 def test_all_matches_the_public_names() -> None:
-    public = {name for name in vars(cinnamon) if not name.startswith("_")} - {"errors"}
+    public = {
+        name
+        for name, value in vars(cinnamon).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
     assert set(cinnamon.__all__) - {"__version__"} == public
     assert cinnamon.__all__ == sorted(cinnamon.__all__)
     assert isinstance(cinnamon.__version__, str)
@@ -17,6 +22,7 @@ def test_all_matches_the_public_names() -> None:
 
 def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
     expected = {
+        errors.NotFoundError: LookupError,
         errors.NotRegisteredError: LookupError,
         errors.AlreadyRegisteredError: ValueError,
         errors.InvalidKeyError: ValueError,
