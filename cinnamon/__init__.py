@@ -5,11 +5,14 @@ import importlib.metadata as _metadata
 from cinnamon._callback import Callback
 from cinnamon._component import BuildInfo, Component
 from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
+from cinnamon._dump import dump
 from cinnamon._guard import guard
 from cinnamon._key import RegistrationKey
 from cinnamon._marks import registration
+from cinnamon._overrides import apply_overrides
 from cinnamon._pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
 from cinnamon._registry import Registration, Registry
+from cinnamon._schema import json_schema
 from cinnamon.errors import CinnamonError
 
 try:
@@ -34,6 +37,9 @@ __all__ = [
     "RegistrationKey",
     "Registry",
     "__version__",
+    "apply_overrides",
+    "dump",
     "guard",
+    "json_schema",
     "registration",
 ]

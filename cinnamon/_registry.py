@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import pkgutil
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, TypeVar, final, overload
+from typing import Any, Literal, TypeVar, final, overload
 
 from cinnamon._configuration import Configuration, assignment_count
 from cinnamon._key import DEFAULT_NAMESPACE, RegistrationKey
@@ -148,6 +149,72 @@ class Registry:
             self._generation += 1
         return [entry.key for entry in entries]
 
+    def load(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        allow: Iterable[str] = (),
+        aliases: Mapping[str, Any] | None = None,
+        replace: bool = False,
+    ) -> list[RegistrationKey]:
+        """Register every entry of a declarative file (TOML, YAML or JSON).
+
+        Either every registration in the file (and the files it extends) is added or,
+        if anything is wrong, none is. See ``docs/declarative.md`` for the format.
+
+        Args:
+            path: a ``.toml``, ``.yaml``, ``.yml`` or ``.json`` file.
+            allow: package roots whose classes the file may name by import path
+                (``"mypkg"`` allows ``"mypkg.models:MLP"``); ``cinnamon`` is always
+                allowed, and nothing else is imported.
+            aliases: short names for classes (``{"MLPConfig": MLPConfig}``); classes
+                already registered here are also known by their ``__name__``.
+            replace: overwrite registrations with the same keys.
+
+        Returns:
+            The keys added, bases first.
+
+        Raises:
+            DeclarationError: the file cannot be read, is malformed, names a class it
+                may not import, or holds values its configurations refuse.
+        """
+        from cinnamon._declarative import load  # noqa: PLC0415 - it imports this module
+
+        return load(self, path, allow=allow, aliases=aliases, replace=replace)
+
+    def loads(
+        self,
+        text: str,
+        *,
+        format: Literal["toml", "yaml", "json"] = "toml",  # noqa: A002 - as json.loads
+        allow: Iterable[str] = (),
+        aliases: Mapping[str, Any] | None = None,
+        source: str | os.PathLike[str] | None = None,
+        replace: bool = False,
+    ) -> list[RegistrationKey]:
+        """Register every entry of a declarative file's text; see :meth:`load`.
+
+        Args:
+            text: the file's text.
+            format: ``"toml"``, ``"yaml"`` or ``"json"``.
+            allow: package roots the text may import classes from.
+            aliases: short names for classes.
+            source: where the text came from: named in errors, and the folder that
+                relative ``extends`` paths start from.
+            replace: overwrite registrations with the same keys.
+        """
+        from cinnamon._declarative import loads  # noqa: PLC0415 - it imports this module
+
+        return loads(
+            self,
+            text,
+            format=format,
+            allow=allow,
+            aliases=aliases,
+            source=source,
+            replace=replace,
+        )
+
     def unregister(self, key: RegistrationKey | str) -> Registration:
         """Remove a registration and return it."""
         key = RegistrationKey.coerce(key)
@@ -273,11 +340,23 @@ class Registry:
         return plan
 
     def _suggest(self, missing: RegistrationKey) -> list[RegistrationKey]:
+        """Return up to three keys the user may have meant.
+
+        Close names in the same namespace come first (compared without the namespace,
+        which would make every key look close), then the same name elsewhere.
+        """
         keys = list(self._entries)
-        names = {str(key): key for key in keys}
-        close = difflib.get_close_matches(str(missing), names, n=3, cutoff=0.6)
-        same_name = [key for key in keys if key.name == missing.name and str(key) not in close]
-        return [names[text] for text in close] + sorted(same_name)[: 3 - len(close)]
+        local = {key.name for key in keys if key.namespace == missing.namespace}
+        close = difflib.get_close_matches(missing.name, local, n=3, cutoff=0.7)
+        rank = {name: position for position, name in enumerate(close)}
+        found = sorted(
+            (key for key in keys if key.namespace == missing.namespace and key.name in rank),
+            key=lambda key: (rank[key.name], key),
+        )
+        found += sorted(
+            key for key in keys if key.name == missing.name and key.namespace != missing.namespace
+        )
+        return [key for key in found if key != missing][:3]
 
 
 def _entry(

@@ -1,0 +1,396 @@
+"""apply_overrides: set any field of a resolved tree by its dotted path."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, final
+
+from cinnamon._configuration import Configuration
+from cinnamon._declarative import Parts, _clean, _got, decode, flatten, render_path
+from cinnamon._key import RegistrationKey
+from cinnamon._resolve import registration_of
+from cinnamon._tree import Walk, dynamic_fields, run
+from cinnamon.errors import (
+    CinnamonError,
+    ConfigurationError,
+    DeclarationError,
+    InvalidKeyError,
+    UsageError,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
+
+if TYPE_CHECKING:
+    from cinnamon._registry import Registry
+
+__all__ = ["apply_overrides", "parse_path"]
+
+_SEGMENT = re.compile(
+    r"""(?P<dot>\.)?(?:
+        (?P<name>[A-Za-z0-9_\-]+)
+      | (?P<key>"(?:[^"\\]|\\.)*")
+      | \[\s*(?:(?P<index>-?[0-9]+)|(?P<quoted>"(?:[^"\\]|\\.)*")|'(?P<literal>[^']*)')\s*\]
+    )""",
+    re.VERBOSE,
+)
+_MAX_SUGGESTED_PATHS = 20_000  # enough for any tree a person reads; bounds the search
+
+
+def apply_overrides(
+    tree: Configuration,
+    overrides: Mapping[str, Any] | Iterable[str],
+    *,
+    registry: Registry | None = None,
+    allow: Iterable[str] = (),
+    aliases: Mapping[str, Any] | None = None,
+) -> Configuration:
+    """Return a copy of ``tree`` with fields set by dotted path.
+
+    Paths start below the root: ``model.hidden``, ``callbacks[1].patience``,
+    ``weights.decoder`` or ``weights["a key"]`` for dict entries. Overrides are applied
+    in order, each validated by the configuration that owns the field.
+
+    ``overrides`` is either a mapping of paths to Python values, or strings
+    ``PATH=VALUE`` as typed on a command line. There, ``VALUE`` is read as a TOML value
+    when it is one (``64``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``, ``{ "@ref" =
+    "demo:mlp" }``, ``{ "@config" = "SGDConfig", lr = 0.1 }``) and as a plain string
+    otherwise; ``@KEY`` (``model=@demo:mlp_big``) swaps in the registration ``KEY``.
+
+    References in new values (``@KEY``, ``{ "@ref" = ... }``, or
+    :class:`~cinnamon.RegistrationKey` values) are resolved through ``registry``. The
+    copy keeps the tree's sharing: a node shared by several fields is one node in the
+    copy too, so setting a field of it changes it everywhere.
+
+    Args:
+        tree: a resolved configuration tree (it is not changed).
+        overrides: the assignments.
+        registry: resolves references in new values.
+        allow: package roots that inline ``"@config"`` values may import from.
+        aliases: short names for classes in inline ``"@config"`` values (classes
+            registered in ``registry`` are known by their ``__name__`` too).
+
+    Raises:
+        DeclarationError: a malformed override, a path the tree does not have (naming
+            the nearest paths it has), or a value the field refuses.
+    """
+    if not isinstance(tree, Configuration):
+        msg = f"apply_overrides() takes a Configuration tree, not {type(tree).__name__}"
+        raise UsageError(msg)
+    assignments = _assignments(overrides, registry, allow, aliases)
+    root = _copy(tree)
+    for assignment in assignments:
+        assignment.apply(root, registry)
+    return root
+
+
+def parse_path(text: str) -> Parts:
+    """Read a dotted path (``callbacks[1].patience``) into its parts.
+
+    Raises:
+        ValueError: the text is not a dotted path.
+    """
+    parts, end = _path_prefix(text)
+    if end != len(text) or not parts:
+        msg = f"malformed path {text!r}: write field names with dots and [index]"
+        raise ValueError(msg)
+    return parts
+
+
+def _path_prefix(text: str) -> tuple[Parts, int]:
+    parts: list[str | int] = []
+    position = 0
+    while True:
+        found = _SEGMENT.match(text, position)
+        bare = found is not None and (found["name"] or found["key"])
+        if found is None or (parts and bare and not found["dot"]):
+            return tuple(parts), position
+        if not parts and found["dot"]:
+            return (), 0
+        if found["name"] is not None:
+            parts.append(found["name"])
+        elif found["index"] is not None:
+            parts.append(int(found["index"]))
+        elif found["quoted"] is not None or found["key"] is not None:
+            parts.append(json.loads(found["quoted"] or found["key"]))
+        else:
+            parts.append(found["literal"])
+        position = found.end()
+
+
+@final
+class _Assignment:
+    """One override: where, what, and how to name it in errors."""
+
+    __slots__ = ("label", "parts", "value")
+
+    def __init__(self, label: str, parts: Parts, value: Any) -> None:
+        self.label = label
+        self.parts = parts
+        self.value = value
+
+    def fail(self, reason: str, parts: Parts | None = None) -> DeclarationError:
+        """The error for this override (``parts`` is where in the value, if anywhere)."""
+        return DeclarationError(
+            reason, file=f"override {self.label!r}", path=render_path(parts or self.parts)
+        )
+
+    def apply(self, root: Configuration, registry: Registry | None) -> None:
+        owner, field, inner = self._find(root)
+        value = _resolved(self.value, registry, self)
+        if inner:
+            value = _replaced(owner.__dict__[field], inner, value)
+        try:
+            setattr(owner, field, value)
+        except ConfigurationError as error:
+            raise self.fail(_reason(error, field, value)) from error
+
+    def _find(self, root: Configuration) -> tuple[Configuration, str, list[Any]]:
+        """The configuration that owns the field, the field, and the path inside it."""
+        owner, field, inner = root, "", []  # type: tuple[Configuration, str, list[Any]]
+        current: Any = root
+        for position, part in enumerate(self.parts):
+            last = position == len(self.parts) - 1
+            where = render_path(self.parts[:position]) or "the root"
+            if isinstance(current, Configuration):
+                if not isinstance(part, str) or part not in type(current).model_fields:
+                    shown = repr(part) if isinstance(part, str) else f"[{part}]"
+                    reason = f"{type(current).__name__} at {where} has no field {shown}"
+                    raise self.fail(reason + _nearest(root, self.parts))
+                owner, field, inner = current, part, []
+                current = current.__dict__[part]
+            elif isinstance(current, (list, tuple)):
+                if not isinstance(part, int) or not -len(current) <= part < len(current):
+                    reason = f"{where} is a list of {len(current)} items; no item {part!r}"
+                    raise self.fail(reason + _nearest(root, self.parts))
+                inner.append(part % len(current))
+                current = current[part]
+            elif isinstance(current, dict):
+                key = _dict_key(current, part)
+                if key not in current and not last:
+                    reason = f"{where} has no entry {part!r}"
+                    raise self.fail(reason + _nearest(root, self.parts))
+                inner.append(key)
+                current = current.get(key)
+            elif isinstance(current, RegistrationKey):
+                reason = (
+                    f"{where} is an unresolved reference to {str(current)!r}; "
+                    "overrides apply to resolved trees (Registry.resolve)"
+                )
+                raise self.fail(reason)
+            else:
+                reason = (
+                    f"{where} holds {type(current).__name__} {current!r:.40}, which has no {part!r}"
+                )
+                raise self.fail(reason + _nearest(root, self.parts))
+        return owner, field, inner
+
+
+def _dict_key(table: dict[Any, Any], part: str | int) -> Any:
+    if part in table:
+        return part
+    if isinstance(part, str) and part.lstrip("-").isdigit() and int(part) in table:
+        return int(part)
+    return part
+
+
+def _assignments(
+    overrides: Mapping[str, Any] | Iterable[str],
+    registry: Registry | None,
+    allow: Iterable[str],
+    aliases: Mapping[str, Any] | None,
+) -> list[_Assignment]:
+    found = []
+    if isinstance(overrides, Mapping):
+        for path, value in overrides.items():
+            label = f"{path}={value!r:.60}"
+            try:
+                parts = parse_path(path)
+            except ValueError as error:
+                raise DeclarationError(str(error), file=f"override {label!r}") from None
+            found.append(_Assignment(label, parts, value))
+        return found
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    for text in overrides:
+        parts, end = _path_prefix(text)
+        if not parts or not text.startswith("=", end):
+            reason = "expected PATH=VALUE, like model.hidden=64 or callbacks[0].patience=5"
+            raise DeclarationError(reason, file=f"override {text!r}")
+        assignment = _Assignment(text, parts, None)
+        assignment.value = _parse_value(text[end + 1 :], assignment, registry, allow, aliases)
+        found.append(assignment)
+    return found
+
+
+def _parse_value(
+    text: str,
+    assignment: _Assignment,
+    registry: Registry | None,
+    allow: Iterable[str],
+    aliases: Mapping[str, Any] | None,
+) -> Any:
+    """Read an override's value: ``@KEY``, a TOML value, or else the text itself."""
+    if text.startswith("@"):
+        try:
+            return RegistrationKey.parse(text[1:])
+        except InvalidKeyError as error:
+            reason = f"{error}; a string that starts with '@' is written in quotes: '\"@...\"'"
+            raise assignment.fail(reason) from None
+    try:
+        table = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        return text
+    if list(table) != ["value"]:  # the text held a newline and more keys: not one value
+        return text
+    place = _Place(assignment)
+    return decode(table["value"], place, root="", registry=registry, allow=allow, aliases=aliases)
+
+
+@final
+class _Place:
+    """Places decoding errors at the override, below its path."""
+
+    __slots__ = ("assignment",)
+
+    def __init__(self, assignment: _Assignment) -> None:
+        self.assignment = assignment
+
+    def fail(self, reason: str, parts: Parts) -> DeclarationError:
+        return self.assignment.fail(reason, (*self.assignment.parts, *parts[1:]))
+
+
+def _resolved(value: Any, registry: Registry | None, assignment: _Assignment) -> Any:
+    """``value`` with every reference in it resolved through ``registry``."""
+
+    def walk(item: Any) -> Walk:
+        if isinstance(item, (RegistrationKey, Configuration)):
+            if registry is None:
+                if isinstance(item, Configuration):
+                    return item
+                reason = f"swapping in {str(item)!r} needs a registry to resolve it"
+                raise assignment.fail(reason)
+            try:
+                return registry.resolve(item)
+            except CinnamonError as error:
+                raise assignment.fail(f"cannot resolve the new value: {error}") from error
+        if isinstance(item, (list, tuple)):
+            items = []
+            for inner in item:
+                items.append((yield walk(inner)))  # noqa: PERF401 - a yield
+            return type(item)(items) if type(item) in (list, tuple) else items
+        if isinstance(item, dict):
+            table = {}
+            for key, inner in item.items():
+                table[key] = yield walk(inner)
+            return table
+        return item
+
+    return run(walk(value))
+
+
+def _replaced(container: Any, inner: list[Any], value: Any) -> Any:
+    """A copy of ``container`` with the item at the path ``inner`` set to ``value``."""
+    chain = [container]
+    for part in inner[:-1]:
+        chain.append(chain[-1][part])
+    new = value
+    for holder, part in zip(reversed(chain), reversed(inner), strict=True):
+        if isinstance(holder, dict):
+            table = dict(holder)
+            table[part] = new
+            new = table
+        else:
+            items = list(holder)
+            items[part] = new
+            new = tuple(items) if isinstance(holder, tuple) else items
+    return new
+
+
+def _reason(error: ConfigurationError, field: str, value: Any) -> str:
+    reasons = []
+    for loc, detail in flatten(error):
+        inner = _clean(loc, {field: value}, keep_last=detail["type"] == "missing")
+        where = f"at {render_path(inner[1:])}: " if len(inner) > 1 else ""
+        reasons.append(f"{where}{detail['msg']} (got {_got(detail['input'])})")
+    return "; ".join(reasons) or str(error)
+
+
+def _copy(tree: Configuration) -> Configuration:
+    """A copy of the tree that shares nothing with it but keeps its sharing and origins."""
+    return run(_Copier().node(tree))  # type: ignore[no-any-return]
+
+
+@final
+class _Copier:
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done: dict[int, Configuration] = {}
+
+    def node(self, config: Configuration) -> Walk:
+        seen = self.done.get(id(config))
+        if seen is not None:
+            return seen
+        dynamic = dynamic_fields(type(config))
+        updates = {}
+        for name, value in config.__dict__.items():
+            if name in dynamic:
+                updates[name] = yield from self.value(value)
+            else:
+                updates[name] = copy.deepcopy(value)
+        duplicate = config.model_copy(update=updates)
+        object.__setattr__(duplicate, "_cinnamon_origin", registration_of(config))
+        self.done[id(config)] = duplicate
+        return duplicate
+
+    def value(self, value: Any) -> Walk:
+        if isinstance(value, Configuration):
+            return (yield self.node(value))
+        if isinstance(value, (list, tuple)):
+            items = []
+            for item in value:
+                items.append((yield from self.value(item)))  # noqa: PERF401 - a yield
+            return type(value)(items) if type(value) in (list, tuple) else items
+        if isinstance(value, dict):
+            table = {}
+            for key, item in value.items():
+                table[key] = yield from self.value(item)
+            return table
+        return copy.deepcopy(value)
+
+
+def _nearest(root: Configuration, parts: Parts) -> str:
+    wanted = render_path(parts)
+    close = difflib.get_close_matches(wanted, _all_paths(root), n=3, cutoff=0.6)
+    return "; did you mean " + " or ".join(map(repr, close)) + "?" if close else ""
+
+
+def _all_paths(root: Configuration) -> list[str]:
+    """Every dotted path of the tree, pre-order, up to a bound."""
+    paths: list[str] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, Parts]] = [(root, ())]
+    while stack and len(paths) < _MAX_SUGGESTED_PATHS:
+        value, parts = stack.pop()
+        if parts:
+            paths.append(render_path(parts))
+        children: list[tuple[Any, Parts]] = []
+        if isinstance(value, Configuration):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            children = [((value.__dict__[n]), (*parts, n)) for n in type(value).model_fields]
+        elif isinstance(value, (list, tuple)):
+            children = [(item, (*parts, index)) for index, item in enumerate(value)]
+        elif isinstance(value, dict):
+            children = [(item, (*parts, str(key))) for key, item in value.items()]
+        stack.extend(reversed(children))
+    return paths
