@@ -1,0 +1,476 @@
+"""The ``cinnamon`` command line: list, show, validate, run, graph and schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from cinnamon._configuration import Configuration
+from cinnamon._key import RegistrationKey
+from cinnamon._registry import Registry
+from cinnamon._tree import dynamic_fields
+from cinnamon.errors import CinnamonError, DeclarationError, UsageError
+
+__all__ = ["main"]
+
+_EXIT_ERROR = 1
+_EXIT_INVALID = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    # Overrides may stand before or after options (`run KEY --config F a=1 b=2`), which
+    # argparse cannot interleave with subcommands; collect the stragglers by hand.
+    arguments, extra = parser.parse_known_args(argv)
+    stray = [item for item in extra if item.startswith("-") or "=" not in item]
+    if stray or (extra and not hasattr(arguments, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+    if extra:
+        arguments.overrides = [*arguments.overrides, *extra]
+    if arguments.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(arguments.handler(arguments, _Output(sys.stdout)))
+    except BrokenPipeError:  # `cinnamon show ... | head`: the reader left, so stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (CinnamonError, OSError) as error:
+        if arguments.debug:
+            raise
+        _fail(error)
+        return _EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a user's component failed: say so plainly
+        if arguments.debug:
+            raise
+        _fail(error, traceback_hint=True)
+        return _EXIT_ERROR
+
+
+def _fail(error: BaseException, *, traceback_hint: bool = False) -> None:
+    kind = "" if isinstance(error, CinnamonError) else f"{type(error).__name__}: "
+    lines = [f"error: {kind}{error}"]
+    lines += [f"  {note}" for note in getattr(error, "__notes__", ())]
+    if traceback_hint:
+        lines.append("  (run again with --debug for the traceback)")
+    print("\n".join(lines), file=sys.stderr)
+
+
+# -- arguments ---------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    sources = argparse.ArgumentParser(add_help=False)
+    group = sources.add_argument_group("where registrations come from")
+    group.add_argument(
+        "--config",
+        "-c",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a declarative file to load (repeatable)",
+    )
+    group.add_argument(
+        "--discover",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="a package whose @registration marks to collect (repeatable)",
+    )
+    group.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="a package root that files may import classes from (repeatable)",
+    )
+    group.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="cinnamon",
+        description=(
+            "Inspect, check and run component trees. Registrations come from --config "
+            "files, --discover packages and [tool.cinnamon] in ./pyproject.toml."
+        ),
+    )
+    parser.set_defaults(command=None, debug=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    listing = commands.add_parser("list", parents=[sources], help="list registered keys")
+    listing.add_argument("--namespace", help="only keys in this namespace")
+    listing.add_argument("--name", help="only keys with this name")
+    listing.add_argument(
+        "--tags", default="", help="only keys with all these tags (comma-separated)"
+    )
+    listing.set_defaults(command="list", handler=_list)
+
+    show = commands.add_parser("show", parents=[sources], help="show a resolved tree")
+    show.add_argument("key", help="the registration, e.g. demo:trainer")
+    show.add_argument("overrides", nargs="*", metavar="PATH=VALUE", help="field overrides")
+    show.add_argument(
+        "--format",
+        choices=["tree", "toml", "yaml", "json"],
+        default="tree",
+        help="a readable tree (default) or a declarative file",
+    )
+    show.set_defaults(command="show", handler=_show)
+
+    validate = commands.add_parser(
+        "validate", parents=[sources], help="resolve every registration and report problems"
+    )
+    validate.set_defaults(command="validate", handler=_validate)
+
+    run = commands.add_parser("run", parents=[sources], help="build a component and run it")
+    run.add_argument("key", help="the registration to build, e.g. demo:trainer")
+    run.add_argument("overrides", nargs="*", metavar="PATH=VALUE", help="field overrides")
+    run.add_argument("--method", default="run", help="the method to call (default: run)")
+    run.set_defaults(command="run", handler=_run)
+
+    graph = commands.add_parser("graph", parents=[sources], help="the dependency graph of a tree")
+    graph.add_argument("key", help="the registration, e.g. demo:trainer")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.set_defaults(command="graph", handler=_graph)
+
+    schema = commands.add_parser(
+        "schema", parents=[sources], help="a JSON Schema for declarative files"
+    )
+    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not stdout")
+    schema.set_defaults(command="schema", handler=_schema)
+    return parser
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
+def _project_settings() -> dict[str, list[str]]:
+    """Read ``[tool.cinnamon]`` from ``./pyproject.toml``: configs, discover, allow."""
+    path = Path("pyproject.toml")
+    if not path.is_file():
+        return {}
+    from cinnamon._declarative import _parse_toml  # noqa: PLC0415 - only when there is one
+
+    data = _parse_toml(path.read_text(encoding="utf-8"), str(path))
+    tool = data.get("tool")
+    settings = tool.get("cinnamon", {}) if isinstance(tool, dict) else {}
+    if not isinstance(settings, dict):
+        reason = "must be a table"
+        raise DeclarationError(reason, file=str(path), path="tool.cinnamon")
+    found: dict[str, list[str]] = {}
+    for name in ("configs", "discover", "allow"):
+        value = settings.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            reason = "must be a list of strings"
+            raise DeclarationError(reason, file=str(path), path=f"tool.cinnamon.{name}")
+        found[name] = value
+    unknown = sorted(set(settings) - set(found))
+    if unknown:
+        reason = f"unknown setting(s) {', '.join(unknown)}; use configs, discover or allow"
+        raise DeclarationError(reason, file=str(path), path="tool.cinnamon")
+    return found
+
+
+def _registry(arguments: argparse.Namespace) -> Registry:
+    from cinnamon._declarative import load  # noqa: PLC0415 - keeps `--help` fast
+
+    settings = _project_settings()
+    registry = Registry()
+    for package in [*settings.get("discover", []), *arguments.discover]:
+        registry.discover(package)
+    allow = [*settings.get("allow", []), *arguments.allow]
+    for file in [*settings.get("configs", []), *arguments.config]:
+        load(registry, file, allow=allow)
+    return registry
+
+
+def _key(registry: Registry, text: str) -> RegistrationKey:
+    key = RegistrationKey.coerce(text)
+    registry.get(key)  # a missing key fails here, with suggestions
+    return key
+
+
+def _tree(registry: Registry, arguments: argparse.Namespace) -> Configuration:
+    tree = registry.resolve(_key(registry, arguments.key))
+    if arguments.overrides:
+        from cinnamon._overrides import apply_overrides  # noqa: PLC0415
+
+        allow = [*_project_settings().get("allow", []), *arguments.allow]
+        tree = apply_overrides(tree, arguments.overrides, registry=registry, allow=allow)
+    return tree
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _list(arguments: argparse.Namespace, out: _Output) -> int:
+    registry = _registry(arguments)
+    tags = [tag for tag in arguments.tags.split(",") if tag]
+    keys = registry.keys(name=arguments.name, tags=tags, namespace=arguments.namespace)
+    rows = []
+    for key in keys:
+        entry = registry.get(key)
+        component = _qualname(entry.component) if entry.component else "-"
+        rows.append(
+            [key.namespace, key.name, ",".join(sorted(key.tags)), component, entry.description]
+        )
+    out.table(["namespace", "name", "tags", "component", "description"], rows)
+    if not rows:
+        print("(no registrations match)", file=sys.stderr)
+    return 0
+
+
+def _show(arguments: argparse.Namespace, out: _Output) -> int:
+    registry = _registry(arguments)
+    tree = _tree(registry, arguments)
+    if arguments.format != "tree":
+        from cinnamon._dump import dump  # noqa: PLC0415
+
+        out.write(dump(tree, format=arguments.format, key=RegistrationKey.coerce(arguments.key)))
+        return 0
+    for line in _tree_lines(tree, out):
+        out.write(line + "\n")
+    return 0
+
+
+def _validate(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._plan import compile_plan  # noqa: PLC0415
+
+    registry = _registry(arguments)
+    invalid = 0
+    keys = registry.keys()
+    for key in keys:
+        try:
+            tree = registry.resolve(key)
+            if registry.get(key).component is not None:
+                compile_plan(tree, key.name)
+        except CinnamonError as error:
+            invalid += 1
+            out.write(f"{out.bad('invalid')}  {key}: {error}\n")
+        else:
+            out.write(f"{out.good('ok')}       {key}\n")
+    summary = f"{len(keys) - invalid} valid, {invalid} invalid"
+    print(summary, file=sys.stderr)
+    return _EXIT_INVALID if invalid else 0
+
+
+def _run(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._plan import compile_plan  # noqa: PLC0415
+
+    registry = _registry(arguments)
+    tree = _tree(registry, arguments)
+    component = compile_plan(tree, RegistrationKey.coerce(arguments.key).name).run()
+    method = getattr(component, arguments.method, None)
+    if not callable(method):
+        msg = f"{type(component).__name__} has no method {arguments.method!r} to run"
+        raise UsageError(msg)
+    result = method()
+    if result is not None:
+        try:
+            text = json.dumps(result, indent=2, default=str)
+        except (TypeError, ValueError):
+            text = repr(result)
+        out.write(text + "\n")
+    return 0
+
+
+def _graph(arguments: argparse.Namespace, out: _Output) -> int:
+    registry = _registry(arguments)
+    tree = registry.resolve(_key(registry, arguments.key))
+    nodes, edges = _graph_of(tree)
+    if arguments.format == "mermaid":
+        lines = ["graph TD"]
+        lines += [f'    n{index}["{label}"]' for index, label in nodes]
+        lines += [f'    n{parent} -->|"{field}"| n{child}' for parent, field, child in edges]
+    else:
+        lines = ["digraph cinnamon {", "    node [shape=box];"]
+        lines += [f'    n{index} [label="{label}"];' for index, label in nodes]
+        lines += [f'    n{parent} -> n{child} [label="{field}"];' for parent, field, child in edges]
+        lines.append("}")
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _schema(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._schema import json_schema  # noqa: PLC0415
+
+    registry = _registry(arguments)
+    text = json.dumps(json_schema(registry), indent=2, sort_keys=True) + "\n"
+    if arguments.output:
+        Path(arguments.output).write_text(text, encoding="utf-8")
+        print(f"wrote {arguments.output}", file=sys.stderr)
+    else:
+        out.write(text)
+    return 0
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def _qualname(thing: Any) -> str:
+    from cinnamon._declarative import class_name  # noqa: PLC0415
+
+    try:
+        return class_name(thing).replace(":", ".")
+    except UsageError:  # defined inside a function: no import path to show
+        return getattr(thing, "__qualname__", repr(thing))
+
+
+def _children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
+    """Yield the configurations inside a field's value, with their field paths."""
+    if isinstance(value, Configuration):
+        yield path, value
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _children(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _children(item, f"{path}.{name}")
+
+
+def _label(config: Configuration) -> str:
+    from cinnamon._resolve import registration_of  # noqa: PLC0415
+
+    entry = registration_of(config)
+    component = entry.component if entry else type(config).__component__
+    built = f" -> {getattr(component, '__qualname__', component)}" if component else ""
+    origin = f"{entry.key}: " if entry else ""
+    return f"{origin}{type(config).__name__}{built}"
+
+
+def _graph_of(tree: Configuration) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]]]:
+    numbers: dict[int, int] = {}
+    nodes: list[tuple[int, str]] = []
+    edges: list[tuple[int, str, int]] = []
+
+    def number(config: Configuration) -> tuple[int, bool]:
+        known = numbers.get(id(config))
+        if known is not None:
+            return known, False
+        numbers[id(config)] = len(nodes)
+        nodes.append((len(nodes), _label(config).replace('"', "'")))
+        return numbers[id(config)], True
+
+    stack = [tree]
+    number(tree)
+    while stack:
+        config = stack.pop()
+        parent = numbers[id(config)]
+        for name in dynamic_fields(type(config)):
+            for field, child in _children(config.__dict__[name], name):
+                index, new = number(child)
+                edges.append((parent, field, index))
+                if new:
+                    stack.append(child)
+    return nodes, edges
+
+
+def _tree_lines(tree: Configuration, out: _Output) -> Iterator[str]:
+    """Render a resolved tree, depth first: each field's value, type and description.
+
+    Values that differ from the field's default are highlighted and marked ``*``.
+    """
+    yield out.bold(_label(tree))
+    # A stack of iterators instead of recursion: trees can be deeper than the stack.
+    stack: list[Iterator[str | tuple[Configuration, str]]] = [_field_lines(tree, "", out)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, str):
+            yield item
+        else:
+            stack.append(_field_lines(*item, out))
+
+
+def _field_lines(
+    config: Configuration, prefix: str, out: _Output
+) -> Iterator[str | tuple[Configuration, str]]:
+    """Yield one config's lines, and (child, prefix) where a child's lines belong."""
+    params = type(config).params()
+    names = list(type(config).model_fields)
+    for position, name in enumerate(names):
+        branch, inner = ("└─ ", "   ") if position == len(names) - 1 else ("├─ ", "│  ")
+        value = config.__dict__[name]
+        nested = list(_children(value, name))
+        if isinstance(value, Configuration):
+            yield f"{prefix}{branch}{name} = {out.bold(_label(value))}"
+            yield value, prefix + inner
+            continue
+        if nested:
+            yield f"{prefix}{branch}{name}:"
+            for offset, (path, child) in enumerate(nested):
+                twig, indent = ("└─ ", "   ") if offset == len(nested) - 1 else ("├─ ", "│  ")
+                yield f"{prefix}{inner}{twig}{path} = {out.bold(_label(child))}"
+                yield child, prefix + inner + indent
+            continue
+        info = params[name]
+        changed = not info.required and value != info.default
+        shown = out.changed(repr(value)) if changed else repr(value)
+        about = f"  {out.dim(info.description)}" if info.description else ""
+        mark = " *" if changed else ""
+        yield f"{prefix}{branch}{name}: {_type_name(info.annotation)} = {shown}{mark}{about}"
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return repr(annotation).replace("typing.", "")
+
+
+class _Output:
+    """Writes to a stream, with colour only on a terminal (and never with NO_COLOR)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.colour = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+
+    def _style(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.colour else text
+
+    def bold(self, text: str) -> str:
+        return self._style("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._style("2", text)
+
+    def changed(self, text: str) -> str:
+        return self._style("33", text)
+
+    def good(self, text: str) -> str:
+        return self._style("32", text)
+
+    def bad(self, text: str) -> str:
+        return self._style("31", text)
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        widths = [
+            max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)
+        ]
+        if not self.colour:  # piped: tab-separated, easy to cut and grep
+            for row in [header, *rows]:
+                self.write("\t".join(row) + "\n")
+            return
+        line = "  ".join(
+            title.upper().ljust(width) for title, width in zip(header, widths, strict=True)
+        )
+        self.write(self.bold(line.rstrip()) + "\n")
+        for row in rows:
+            self.write(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+                + "\n"
+            )
