@@ -6,6 +6,7 @@ from cinnamon._callback import Callback
 from cinnamon._component import BuildInfo, Component
 from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
 from cinnamon._dump import dump
+from cinnamon._fingerprint import fingerprint
 from cinnamon._guard import guard
 from cinnamon._key import RegistrationKey
 from cinnamon._marks import registration
@@ -39,6 +40,7 @@ __all__ = [
     "__version__",
     "apply_overrides",
     "dump",
+    "fingerprint",
     "guard",
     "json_schema",
     "registration",
