@@ -66,3 +66,4 @@ def test_typing_checks_stay_importable() -> None:
     registry = Registry()
     registry.register(typing_checks.EngineConfig(), name="engine")
     typing_checks.check_build(registry)
+    typing_checks.check_guard()

@@ -5,11 +5,22 @@ Nothing here needs to run; pytest imports it only to make sure it stays importab
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 from typing_extensions import assert_type
 
-from cinnamon import Component, Configuration, Param, Ref, RegistrationKey, Registry
+from cinnamon import (
+    Callback,
+    CallbackPipeline,
+    Component,
+    Configuration,
+    Param,
+    Ref,
+    RegistrationKey,
+    Registry,
+    guard,
+)
 
 
 class Engine(Component):
@@ -33,3 +44,40 @@ def check_build(registry: Registry) -> None:
     assert_type(registry.register(EngineConfig(), name="engine", replace=True), RegistrationKey)
     assert_type(EngineConfig.default(), EngineConfig)
     assert_type(CarConfig().engine, EngineConfig | RegistrationKey)
+
+
+@guard("fit")
+def fit(epochs: int, callbacks: Callback | None = None) -> str:
+    return f"{epochs} epochs"
+
+
+class Trainer:
+    @guard()
+    def train(self, steps: int, callbacks: Callback | None = None) -> float:
+        return steps * 0.5
+
+    @classmethod
+    @guard("make")
+    def make(cls, callbacks: Callback | None = None) -> Trainer:
+        return cls()
+
+    @staticmethod
+    @guard("check")
+    def check(flag: bool, callbacks: Callback | None = None) -> bool:
+        return flag
+
+
+@guard("serve")
+async def serve(port: int, callbacks: Callback | None = None) -> int:
+    return port
+
+
+def check_guard() -> None:
+    assert_type(fit(3), str)
+    assert_type(fit(3, callbacks=CallbackPipeline([])), str)
+    assert_type(Trainer().train(2), float)
+    assert_type(Trainer.make(), Trainer)
+    assert_type(Trainer.check(True), bool)
+    coroutine = serve(80)
+    checked = assert_type(coroutine, Coroutine[Any, Any, int])
+    checked.close()  # wanted for its type only
