@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "configs" / "demo.toml"
@@ -127,7 +126,7 @@ def test_show_writes_a_declarative_file_that_loads_back(project: Path) -> None:
         again = cinnamon("show", "demo:trainer", "--config", str(written), cwd=project)
         assert again.returncode == 0, again.stderr
         assert "├─ epochs: int = 7 *  the most epochs to train for" in again.stdout.splitlines()
-    assert tomllib.loads((project / "written.toml").read_text())["registrations"]
+    assert '[registrations."demo:trainer"]' in (project / "written.toml").read_text()
 
 
 def test_validate_reports_each_invalid_registration(project: Path) -> None:
