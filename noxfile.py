@@ -26,14 +26,50 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml")
+    # tomli: mypy checks the Python 3.10 branch (python_version = "3.10"), which imports it
+    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml", "tomli")
     session.run("mypy", "--strict", "cinnamon", "tests/typing_checks.py")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The property tests with a large budget, then the declarative loader for a set time.
+
+    `nox -s fuzz` gives the loader 300 seconds after the properties; `nox -s fuzz -- 60`
+    gives it 60. A failure prints the input that caused it: keep that input as a
+    regression test (an @example on the property, or a plain test).
+    """
+    session.install("-e", ".[test]")
+    seconds = session.posargs[0] if session.posargs else "300"
+    session.run(
+        "pytest",
+        "-q",
+        "-s",
+        "--hypothesis-show-statistics",
+        "tests/test_properties.py",
+        "tests/test_safety.py",
+        env={"HYPOTHESIS_PROFILE": "fuzz", "CINNAMON_FUZZ_SECONDS": seconds},
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into docs/_build/html, with warnings as errors."""
+    session.install("-e", ".[docs]")
+    build = ["sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"]
+    session.run(*build, *session.posargs)
+
+
+# The peers `benchmarks/bench_peers.py` compares against: installed in this session only,
+# never runtime dependencies. (cinnamon-core 2.3.0 also imports as `cinnamon`, so the
+# benchmark gives it a virtual environment of its own, cached under .bench-venvs/.)
+BENCH_PEERS = ["hydra-core", "fiddle", "confection", "pluggy", "blinker"]
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every benchmark in one run; each prints ratios against its own baseline."""
-    session.install("-e", ".")
+    session.install("-e", ".", *BENCH_PEERS)
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -1,25 +1,35 @@
-"""cinnamon: components with typed, dependency-injected configuration."""
+"""cinnamon: components with typed, dependency-injected configuration.
 
-import importlib.metadata as _metadata
+The public names are imported on first use (PEP 562), so that ``import cinnamon`` and
+``cinnamon --help`` do not pay for pydantic until something needs it; ``from cinnamon
+import Registry`` and ``cinnamon.Registry`` work as usual.
+"""
 
-from cinnamon._callback import Callback
-from cinnamon._component import BuildInfo, Component
-from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
-from cinnamon._dump import dump
-from cinnamon._fingerprint import fingerprint
-from cinnamon._guard import guard
-from cinnamon._key import RegistrationKey
-from cinnamon._marks import registration
-from cinnamon._overrides import apply_overrides
-from cinnamon._pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
-from cinnamon._registry import Registration, Registry
-from cinnamon._schema import json_schema
-from cinnamon.errors import CinnamonError
+# Not `from typing import TYPE_CHECKING`: importing typing alone costs milliseconds.
+# Type checkers treat any constant named TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cinnamon import errors as errors  # the submodule, always available
+    from cinnamon._callback import Callback
+    from cinnamon._component import BuildInfo, Component
+    from cinnamon._conditions import condition
+    from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
+    from cinnamon._dump import dump
+    from cinnamon._fingerprint import fingerprint
+    from cinnamon._guard import guard
+    from cinnamon._key import RegistrationKey
+    from cinnamon._marks import registration
+    from cinnamon._overrides import apply_overrides
+    from cinnamon._pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
+    from cinnamon._registry import Registration, Registry
+    from cinnamon._schema import json_schema
+    from cinnamon._state import load_state, save_state
+    from cinnamon._sweep import SweepReport, sweep
+    from cinnamon._variants import Variant, Variants
+    from cinnamon.errors import CinnamonError
 
-try:
-    __version__ = _metadata.version("cinnamon")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+    __version__: str
+del TYPE_CHECKING  # not a public name
 
 __all__ = [
     "BuildInfo",
@@ -37,11 +47,76 @@ __all__ = [
     "Registration",
     "RegistrationKey",
     "Registry",
+    "SweepReport",
+    "Variant",
+    "Variants",
     "__version__",
     "apply_overrides",
+    "condition",
     "dump",
     "fingerprint",
     "guard",
     "json_schema",
+    "load_state",
     "registration",
+    "save_state",
+    "sweep",
 ]
+
+# Where each public name lives.
+_HOMES = {
+    "BuildInfo": "_component",
+    "Callback": "_callback",
+    "CallbackPipeline": "_pipeline",
+    "CinnamonError": "errors",
+    "Component": "_component",
+    "Configuration": "_configuration",
+    "OrderedPipeline": "_pipeline",
+    "Param": "_configuration",
+    "ParamInfo": "_configuration",
+    "Pipeline": "_pipeline",
+    "PipelineConfig": "_pipeline",
+    "Ref": "_configuration",
+    "Registration": "_registry",
+    "RegistrationKey": "_key",
+    "Registry": "_registry",
+    "SweepReport": "_sweep",
+    "Variant": "_variants",
+    "Variants": "_variants",
+    "apply_overrides": "_overrides",
+    "condition": "_conditions",
+    "dump": "_dump",
+    "fingerprint": "_fingerprint",
+    "guard": "_guard",
+    "json_schema": "_schema",
+    "load_state": "_state",
+    "registration": "_marks",
+    "save_state": "_state",
+    "sweep": "_sweep",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name (or the ``errors`` module) the first time it is used."""
+    import importlib  # noqa: PLC0415 - only on a first use
+
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"cinnamon.{_HOMES[name]}"), name)
+    elif name == "errors":  # a submodule that `import cinnamon` always made available
+        value = importlib.import_module("cinnamon.errors")
+    elif name == "__version__":
+        import importlib.metadata  # noqa: PLC0415 - slow to import, rarely read
+
+        try:
+            value = importlib.metadata.version("cinnamon")
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
+            value = "0.0.0"
+    else:
+        msg = f"module 'cinnamon' has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value  # later reads find it directly, without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, "errors"})

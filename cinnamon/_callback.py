@@ -284,12 +284,16 @@ class Callback(Component):
     # -- dispatch entries (used by run, guard and pipelines) ---------------------------
 
     def _cinnamon_single(self, hookpoint: object) -> Hook | None:
-        """Check ``hookpoint``, find what implements it, and remember that."""
+        """Check ``hookpoint``, find what implements it, and remember that.
+
+        The entry is found under the lock that changes to pipelines take, so that it
+        reflects one state of nested pipelines, never a mix of two.
+        """
         name = check_hookpoint(hookpoint)
-        version = getattr(self, "_cinnamon_version", 0)  # read before the children are
-        entry = entry_of(self._cinnamon_outside(name), name)
         with lock:
-            if getattr(self, "_cinnamon_version", 0) == version:  # else maybe stale
+            version = getattr(self, "_cinnamon_version", 0)  # read before the children are
+            entry = entry_of(self._cinnamon_outside(name), name)
+            if getattr(self, "_cinnamon_version", 0) == version:  # else changed by this thread
                 table = getattr(self, "_cinnamon_singles", None)
                 if table is None:
                     table = self._cinnamon_singles = {}
@@ -297,14 +301,19 @@ class Callback(Component):
         return entry
 
     def _cinnamon_pair(self, begin: str, end: str, index: int) -> Pair:
-        """Find and remember the entries of a guard's pair (names already checked)."""
-        version = getattr(self, "_cinnamon_version", 0)
-        pair = (
-            entry_of(self._cinnamon_outside(begin), begin),
-            entry_of(self._cinnamon_outside(end), end),
-        )
+        """Find and remember the entries of a guard's pair (names already checked).
+
+        Both entries are found under the lock that changes to pipelines take, so that a
+        guarded call's begin and end hooks reach the same callbacks even while another
+        thread changes a pipeline.
+        """
         with lock:
-            if getattr(self, "_cinnamon_version", 0) == version:
+            version = getattr(self, "_cinnamon_version", 0)
+            pair = (
+                entry_of(self._cinnamon_outside(begin), begin),
+                entry_of(self._cinnamon_outside(end), end),
+            )
+            if getattr(self, "_cinnamon_version", 0) == version:  # else changed by this thread
                 table = getattr(self, "_cinnamon_pairs", [])
                 if len(table) <= index:  # grow a copy: readers may hold the old list
                     table = [*table, *[None] * (index + 1 - len(table))]

@@ -1,4 +1,4 @@
-"""The ``cinnamon`` command line: list, show, validate, run, graph and schema."""
+"""The ``cinnamon`` command line: list, show, validate, run, sweep, graph and schema."""
 
 from __future__ import annotations
 
@@ -8,18 +8,22 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cinnamon._configuration import Configuration
-from cinnamon._key import RegistrationKey
-from cinnamon._registry import Registry
-from cinnamon._tree import dynamic_fields
 from cinnamon.errors import CinnamonError, DeclarationError, UsageError
+
+# The modules that need pydantic are imported where they are used, so that
+# `cinnamon --help` starts without them.
+if TYPE_CHECKING:
+    from cinnamon._configuration import Configuration
+    from cinnamon._key import RegistrationKey
+    from cinnamon._registry import Registry
 
 __all__ = ["main"]
 
 _EXIT_ERROR = 1
 _EXIT_INVALID = 1
+_SHOWN_ERRORS = 10  # failed variants listed by `cinnamon sweep`; the file has them all
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,6 +141,34 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--method", default="run", help="the method to call (default: run)")
     run.set_defaults(command="run", handler=_run)
 
+    sweep = commands.add_parser(
+        "sweep", parents=[sources], help="run a method on every valid variant of a tree"
+    )
+    sweep.add_argument("key", help="the registration to sweep, e.g. demo:trainer")
+    sweep.add_argument("overrides", nargs="*", metavar="PATH=VALUE", help="field overrides")
+    sweep.add_argument("--method", default="run", help="the method to call (default: run)")
+    sweep.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: one per CPU)"
+    )
+    sweep.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="a local process pool (default), or the Dask scheduler at --address",
+    )
+    sweep.add_argument("--address", metavar="ADDR", help="the Dask scheduler, tcp://host:port")
+    sweep.add_argument(
+        "--results",
+        default="sweep.jsonl",
+        metavar="FILE",
+        help="the JSON Lines file of results, appended to (default: sweep.jsonl)",
+    )
+    sweep.add_argument(
+        "--retry-errors", action="store_true", help="run again variants recorded with an error"
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    sweep.set_defaults(command="sweep", handler=_sweep)
+
     graph = commands.add_parser("graph", parents=[sources], help="the dependency graph of a tree")
     graph.add_argument("key", help="the registration, e.g. demo:trainer")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
@@ -182,6 +214,7 @@ def _project_settings() -> dict[str, list[str]]:
 
 def _registry(arguments: argparse.Namespace) -> Registry:
     from cinnamon._declarative import load  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._registry import Registry  # noqa: PLC0415
 
     settings = _project_settings()
     registry = Registry()
@@ -194,6 +227,8 @@ def _registry(arguments: argparse.Namespace) -> Registry:
 
 
 def _key(registry: Registry, text: str) -> RegistrationKey:
+    from cinnamon._key import RegistrationKey  # noqa: PLC0415 - keeps `--help` fast
+
     key = RegistrationKey.coerce(text)
     registry.get(key)  # a missing key fails here, with suggestions
     return key
@@ -234,6 +269,7 @@ def _show(arguments: argparse.Namespace, out: _Output) -> int:
     tree = _tree(registry, arguments)
     if arguments.format != "tree":
         from cinnamon._dump import dump  # noqa: PLC0415
+        from cinnamon._key import RegistrationKey  # noqa: PLC0415
 
         out.write(dump(tree, format=arguments.format, key=RegistrationKey.coerce(arguments.key)))
         return 0
@@ -264,6 +300,7 @@ def _validate(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _run(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._key import RegistrationKey  # noqa: PLC0415
     from cinnamon._plan import compile_plan  # noqa: PLC0415
 
     registry = _registry(arguments)
@@ -281,6 +318,43 @@ def _run(arguments: argparse.Namespace, out: _Output) -> int:
             text = repr(result)
         out.write(text + "\n")
     return 0
+
+
+def _sweep(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._sweep import sweep  # noqa: PLC0415 - keeps `--help` fast
+
+    registry = _registry(arguments)
+    report = sweep(
+        registry,
+        _key(registry, arguments.key),
+        method=arguments.method,
+        executor=arguments.executor,
+        workers=arguments.workers,
+        address=arguments.address,
+        results=arguments.results,
+        overrides=arguments.overrides,
+        retry_errors=arguments.retry_errors,
+        progress=not arguments.no_progress,
+    )
+    statuses = ("ok", "error", "skipped")
+    out.table(["status", "variants"], [[name, str(getattr(report, name))] for name in statuses])
+    out.write(
+        f"results: {report.results} ({len(report.rows)} variants, "
+        f"{report.recorded} recorded before)\n"
+    )
+    failed = [row for row in report.rows if row["status"] == "error"]
+    for row in failed[:_SHOWN_ERRORS]:
+        error = row["error"]
+        where = " ".join(f"{path}={value}" for path, value in row["overrides"].items())
+        print(
+            f"{out.bad('error')} variant {row['index']} ({where or 'no overrides'}): "
+            f"{error['type']}: {error['message']}",
+            file=sys.stderr,
+        )
+    if len(failed) > _SHOWN_ERRORS:
+        more = len(failed) - _SHOWN_ERRORS
+        print(f"... and {more} more errors in {report.results}", file=sys.stderr)
+    return _EXIT_INVALID if failed else 0
 
 
 def _graph(arguments: argparse.Namespace, out: _Output) -> int:
@@ -327,6 +401,8 @@ def _qualname(thing: Any) -> str:
 
 def _children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
     """Yield the configurations inside a field's value, with their field paths."""
+    from cinnamon._configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
+
     if isinstance(value, Configuration):
         yield path, value
     elif isinstance(value, (list, tuple)):
@@ -348,6 +424,8 @@ def _label(config: Configuration) -> str:
 
 
 def _graph_of(tree: Configuration) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]]]:
+    from cinnamon._tree import dynamic_fields  # noqa: PLC0415 - keeps `--help` fast
+
     numbers: dict[int, int] = {}
     nodes: list[tuple[int, str]] = []
     edges: list[tuple[int, str, int]] = []
@@ -396,6 +474,8 @@ def _field_lines(
     config: Configuration, prefix: str, out: _Output
 ) -> Iterator[str | tuple[Configuration, str]]:
     """Yield one config's lines, and (child, prefix) where a child's lines belong."""
+    from cinnamon._configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
+
     params = type(config).params()
     names = list(type(config).model_fields)
     for position, name in enumerate(names):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 from typing_extensions import Self
 
@@ -17,7 +17,16 @@ from cinnamon.errors import ConfigurationError, UsageError
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-__all__ = ["Configuration", "Param", "ParamInfo", "Ref"]
+__all__ = [
+    "Configuration",
+    "Param",
+    "ParamInfo",
+    "Ref",
+    "check_variant",
+    "declare_variants",
+    "declared_variants",
+    "field_variants",
+]
 
 T = TypeVar("T")
 
@@ -80,7 +89,9 @@ def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
         default_factory: a callable that makes the default (for mutable defaults).
         description: what the field means; shown by ``cinnamon show`` and in schemas.
         tags: free-form labels for the field.
-        variants: alternative values, for sweeping over the field.
+        variants: alternative values, for sweeping over the field: the field is an
+            axis of :meth:`Registry.variants <cinnamon.Registry.variants>` grids. They
+            are checked against the field the first time a grid meets the class.
         **constraints: any keyword that ``pydantic.Field`` takes (``ge``, ``le``,
             ``min_length``, ``pattern``, ...).
 
@@ -127,11 +138,19 @@ def configuration_error(error: ValidationError, prefix: str = "") -> Configurati
             continue
         message = detail["msg"]
         if detail["type"] not in {"missing", "extra_forbidden"}:
-            message += f" (got {detail['input']!r:.80})"
+            message += f" (got {_shown(detail['input'])})"
         problems.append((path, message))
     failure = ConfigurationError(problems)
     failure.__cause__ = error
     return failure
+
+
+def _shown(value: Any) -> str:
+    """A short repr of a refused value; some reprs fail (an int of 5,000 digits)."""
+    try:
+        return f"{value!r:.80}"
+    except ValueError:
+        return f"a {type(value).__name__} too long to show"
 
 
 class Configuration(BaseModel):
@@ -149,9 +168,11 @@ class Configuration(BaseModel):
     those. Invalid values raise :class:`~cinnamon.errors.ConfigurationError`.
     """
 
-    # Resolved copies remember the registration they came from; a slot keeps that out
-    # of the fields, of equality and of every configuration that never needs it.
-    __slots__ = ("_cinnamon_origin",)
+    # Resolved copies remember the registration they came from, and a registration
+    # loaded from a file the variants the file declares for its fields; slots keep
+    # both out of the fields, of equality and of every configuration that never needs
+    # them.
+    __slots__ = ("_cinnamon_origin", "_cinnamon_variants")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -221,3 +242,83 @@ def _param_info(name: str, field: FieldInfo) -> ParamInfo:
         tags=meta.tags if meta else frozenset(),
         variants=meta.variants if meta else None,
     )
+
+
+# -- variants ------------------------------------------------------------------------------
+# Checking a variant needs a validator for its field alone; building one costs about as
+# much as a small class, so it is done on first use (the first grid that meets the class,
+# the first file that declares variants for the field), never when a class is defined.
+
+_adapters: dict[tuple[type[Configuration], str], TypeAdapter[Any]] = {}
+
+
+def check_variant(cls: type[Configuration], name: str, value: Any, index: int) -> Any:
+    """Validate ``value`` as variant number ``index`` of the field ``name`` of ``cls``.
+
+    Returns:
+        The value as the field holds it (a key string on a reference field becomes a
+        :class:`~cinnamon.RegistrationKey`, an ``int`` on a ``float`` field a float).
+
+    Raises:
+        ConfigurationError: the field's type or constraints refuse the value; the
+            message names the field (``TrainerConfig.lr``) and the variant.
+    """
+    adapter = _adapters.get((cls, name))
+    if adapter is None:
+        field = cls.model_fields[name]
+        annotated: Any = field.annotation
+        if field.metadata:  # the constraints (ge=..., min_length=...) live here
+            parts = (annotated, *field.metadata)
+            annotated = Annotated[parts]
+        adapter = TypeAdapter(annotated, config=ConfigDict(arbitrary_types_allowed=True))
+        _adapters[cls, name] = adapter
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as error:
+        detail = error.errors(include_url=False)[0]
+        where = _path_of(detail["loc"])
+        message = (
+            f"variant {index} ({value!r:.60}) is refused"
+            f"{f' at {where}' if where else ''}: {detail['msg']}"
+        )
+        failure = ConfigurationError([(f"{cls.__name__}.{name}", message)])
+        raise failure from error
+
+
+def field_variants(cls: type[Configuration]) -> Mapping[str, tuple[Any, ...]]:
+    """Map each field of ``cls`` declared with ``Param(variants=...)`` to its variants.
+
+    Fields are in declaration order; each variant is checked against its field the first
+    time the class is asked (and the answer kept), and given as the field holds it.
+
+    Raises:
+        ConfigurationError: a variant that its field refuses, naming the field.
+    """
+    cached = cls.__dict__.get("_cinnamon_field_variants")
+    if cached is None:
+        found: dict[str, tuple[Any, ...]] = {}
+        for name, field in cls.model_fields.items():
+            meta = next((m for m in field.metadata if isinstance(m, _ParamMeta)), None)
+            if meta is not None and meta.variants is not None:
+                found[name] = tuple(
+                    check_variant(cls, name, value, index)
+                    for index, value in enumerate(meta.variants)
+                )
+        cached = MappingProxyType(found)
+        type.__setattr__(cls, "_cinnamon_field_variants", cached)
+    return cached
+
+
+def declare_variants(config: Configuration, variants: Mapping[str, tuple[Any, ...]]) -> None:
+    """Attach variants declared for some fields of one registered configuration.
+
+    They take the place of the class's ``Param(variants=...)`` for those fields, in the
+    grids of trees that resolve this registration. The values must already be checked
+    (:func:`check_variant`).
+    """
+    object.__setattr__(config, "_cinnamon_variants", MappingProxyType(dict(variants)))
+
+
+def declared_variants(config: Configuration) -> Mapping[str, tuple[Any, ...]] | None:
+    """Return the variants :func:`declare_variants` attached to ``config``, if any."""
+    return getattr(config, "_cinnamon_variants", None)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, final, get_args, get_o
 
 from pydantic import ValidationError
 
-from cinnamon._configuration import Configuration
+from cinnamon._configuration import Configuration, check_variant, declare_variants
 from cinnamon._key import RegistrationKey
 from cinnamon._tree import TreePath, Walk, join, run
 from cinnamon.errors import ConfigurationError, DeclarationError, InvalidKeyError, UsageError
@@ -66,7 +66,7 @@ Parts = tuple[str | int, ...]
 #: The file formats, by file suffix.
 FORMATS: Mapping[str, Format] = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 #: The keys with a meaning of their own inside a field value.
-DIRECTIVES = ("@ref", "@shared", "@config", "@component")
+DIRECTIVES = ("@ref", "@shared", "@config", "@component", "@variants")
 
 _TOP_KEYS = ("$schema", "extends", "registrations")
 _ENTRY_KEYS = ("config", "component", "description", "fields")
@@ -105,6 +105,9 @@ def load(
             not import, or holds values its configurations refuse.
         UsageError: ``allow`` or ``aliases`` is not what it should be.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        msg = f"load() takes a file path, not {type(path).__name__}"
+        raise UsageError(msg)
     name = os.fspath(path)
     suffix = Path(name).suffix.lower()
     fmt = FORMATS.get(suffix)
@@ -138,6 +141,9 @@ def loads(
             ``extends`` paths start from (the working folder without it).
         replace: overwrite registrations with the same keys.
     """
+    if not isinstance(text, str):
+        msg = f"loads() takes the file's text as a str, not {type(text).__name__}"
+        raise UsageError(msg)
     fmt = FORMATS.get(f".{format}")
     if fmt is None:
         msg = f"unknown format {format!r}; use 'toml', 'yaml' or 'json'"
@@ -179,6 +185,9 @@ def check_allow(allow: Iterable[str]) -> tuple[str, ...]:
     """Check package roots given as ``allow`` and return them with ``cinnamon`` added."""
     if isinstance(allow, str):
         msg = f"allow must be a collection of package names, not the string {allow!r}"
+        raise UsageError(msg)
+    if not isinstance(allow, Iterable):
+        msg = f"allow must be a collection of package names, not {allow!r:.80}"
         raise UsageError(msg)
     roots = tuple(allow)
     for root in roots:
@@ -227,9 +236,11 @@ def render_path(parts: Iterable[str | int]) -> str:
     """Render path parts as a dotted path (``registrations."demo:a".fields.x[1]``)."""
     text = ""
     for part in parts:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
             continue
+        if not isinstance(part, str):  # YAML keys may be null, floats, dates, ...
+            part = str(part)  # noqa: PLW2901 - shown as text like any key
         shown = part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
         text = f"{text}.{shown}" if text else shown
     return text
@@ -249,9 +260,20 @@ def _read_text(path: Path, name: str, by: _Document | None, at: Parts | None) ->
         reason = f"cannot read {name!r}: {error.strerror or error}"
     except UnicodeDecodeError as error:
         reason = f"{name!r} is not UTF-8 text ({error.reason} at byte {error.start})"
+    except (ValueError, UnicodeEncodeError):  # NUL or a lone surrogate in the name
+        reason = f"{name!r} is not a file name this system can use"
     if by is None or at is None:
         raise DeclarationError(reason, file=name)
     raise DeclarationError(reason, file=by.name, line=by.line_of(at), path=render_path(at))
+
+
+def _identity(path: Path, name: str) -> Path:
+    """The file's real path, which tells when two names mean one file."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError, UnicodeError):  # NUL or a lone surrogate in the name
+        reason = f"{name!r} is not a file name this system can use"
+        raise DeclarationError(reason, file=name) from None
 
 
 _TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
@@ -277,6 +299,8 @@ def _parse_toml(text: str, name: str) -> dict[str, Any]:
     except RecursionError:
         reason = "invalid TOML: values nested too deeply"
         raise DeclarationError(reason, file=name) from None
+    except ValueError as error:  # a number past Python's 4,300-digit limit, say
+        raise DeclarationError(f"invalid TOML: {error}", file=name) from None
 
 
 def _parse_json(text: str, name: str) -> Any:
@@ -300,6 +324,8 @@ def _parse_json(text: str, name: str) -> Any:
     except RecursionError:
         reason = "invalid JSON: values nested too deeply"
         raise DeclarationError(reason, file=name) from None
+    except ValueError as error:  # a number past Python's 4,300-digit limit, say
+        raise DeclarationError(f"invalid JSON: {error}", file=name) from None
 
 
 class _DuplicateKeyError(Exception):
@@ -319,7 +345,10 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, Any]:
     except ImportError:
         reason = "reading YAML needs PyYAML; install it with: pip install 'cinnamon[yaml]'"
         raise DeclarationError(reason, file=name) from None
-    loader = _yaml_loader(yaml)(text)
+    try:  # the loader's reader checks the characters as soon as it is made
+        loader = _yaml_loader(yaml)(text)
+    except yaml.YAMLError as error:
+        raise DeclarationError(f"invalid YAML: {error}", file=name) from None
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -344,6 +373,8 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, Any]:
     except RecursionError:
         reason = "invalid YAML: values nested too deeply"
         raise DeclarationError(reason, file=name) from None
+    except ValueError as error:  # a number past Python's 4,300-digit limit, say
+        raise DeclarationError(f"invalid YAML: {error}", file=name) from None
     finally:
         loader.dispose()
     return data, node
@@ -629,7 +660,7 @@ class _Document:
         self.fmt = fmt
         self.name = name
         self.folder = Path.cwd() if path is None else path.parent
-        self.identity = None if path is None else path.resolve()
+        self.identity = None if path is None else _identity(path, name)
         self.node: Any = None
         self._index: dict[Parts, int] | None = None
         if fmt == "toml":
@@ -725,7 +756,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if "@ref" in old or "@ref" in new:
+    if "@ref" in old or "@ref" in new or "@variants" in old or "@variants" in new:
         return False
     return not ("@config" in old and "@config" in new and old["@config"] != new["@config"])
 
@@ -743,6 +774,9 @@ class _Loader:
         self.allow = check_allow(allow)
         if aliases is not None and not isinstance(aliases, Mapping):
             msg = f"aliases must be a mapping of names to classes, not {type(aliases).__name__}"
+            raise UsageError(msg)
+        if aliases is not None and not all(isinstance(name, str) for name in aliases):
+            msg = "aliases must map names (strings) to classes"
             raise UsageError(msg)
         self.aliases: Mapping[str, Any] = aliases or {}
         self.names: dict[str, Any] = {}  # every class name looked up so far
@@ -806,7 +840,10 @@ class _Loader:
             relative, at = step
             path = document.folder / relative
             name = os.path.normpath(path)
-            identity = path.resolve()
+            try:
+                identity = _identity(path, name)
+            except DeclarationError as error:
+                raise document.fail(error.reason, at) from None
             if any(other.identity == identity for other in active):
                 start = next(i for i, d in enumerate(active) if d.identity == identity)
                 cycle = " -> ".join(repr(d.name) for d in [*active[start:]]) + f" -> {name!r}"
@@ -888,9 +925,46 @@ class _Loader:
             if isinstance(name, str) and name.startswith("@") and not name.startswith("@@"):
                 reason = f"{name!r}: directives go inside field values, not among the fields"
                 raise entry.fail(reason, ("fields", name))
-        values = run(self._table(fields, entry, TreePath(None, "fields")))
+        plain = {name: raw for name, raw in fields.items() if not _declares_variants(raw)}
+        values = run(self._table(plain, entry, TreePath(None, "fields")))
+        variants = {}
+        for name, raw in fields.items():
+            if name not in plain:
+                variants[name] = self._variants(cls, name, raw, entry)
+                if variants[name]:  # the first variant is the registration's own value
+                    values[name] = variants[name][0]
         config = self._construct(cls, values, entry, TreePath(None, "fields"))
+        if variants:
+            declare_variants(config, variants)
         return _entry(config, entry.key, component, data.get("description"))
+
+    def _variants(
+        self, cls: type[Configuration], name: str, raw: dict[str, Any], entry: _Entry
+    ) -> tuple[Any, ...]:
+        """Read ``{ "@variants" = [...] }``: each value decoded and checked by its field."""
+        at: Parts = ("fields", name)
+        others = sorted(str(key) for key in raw if key != "@variants")
+        if others:
+            reason = f"@variants takes no other keys; found {', '.join(others)}"
+            raise entry.fail(reason, at)
+        items = raw["@variants"]
+        if not isinstance(items, list):
+            reason = f"@variants holds a list of the field's values, not {_kind(items)}"
+            raise entry.fail(reason, (*at, "@variants"))
+        if name not in cls.model_fields:
+            raise entry.fail(_unknown_field(cls, (name,)), at)
+        path = join(join(TreePath(None, "fields"), name), "@variants")
+        found = []
+        for index, item in enumerate(items):
+            value = item
+            if isinstance(item, (dict, list)):
+                value = run(self.value(item, entry, join(path, index)))
+            try:
+                found.append(check_variant(cls, name, value, index))
+            except ConfigurationError as error:
+                message = error.errors[0][1]
+                raise entry.fail(message, (*at, "@variants", index)) from error
+        return tuple(found)
 
     def _table(self, raw: dict[str, Any], place: Place, path: TreePath) -> Walk:
         values: dict[Any, Any] = {}
@@ -921,6 +995,13 @@ class _Loader:
                 reason = _unknown("directive", key, DIRECTIVES)
                 reason += " (a literal key that starts with '@' is written '@@...')"
                 raise place.fail(reason, _parts(join(path, key)))
+        if "@variants" in raw:  # a registration's own fields are read by _variants
+            reason = (
+                "@variants declares the values of a field of a registration, so it is the "
+                "whole value of a field under fields; to vary a field of an inline "
+                "configuration, register that configuration and reference it"
+            )
+            raise place.fail(reason, _parts(join(path, "@variants")))
         if "@ref" in raw:
             return self._reference(raw, place, path)
         for lonely, partner in (("@shared", "@ref"), ("@component", "@config")):
@@ -1042,6 +1123,21 @@ class _Loader:
             except AttributeError:
                 reason = f"cannot find {name!r}: {_shown(value)} has no attribute {part!r}"
                 raise place.fail(reason, at) from None
+            if isinstance(value, types.ModuleType):
+                # An allowed module's attributes include the modules it imported
+                # (os, importlib, ...): stepping through them would escape the roots.
+                reason = f"refusing {name!r}: {part!r} is a module, not a class"
+                raise place.fail(reason, at)
+        home = getattr(value, "__module__", None)
+        if not isinstance(value, type) or not isinstance(home, str):
+            reason = f"refusing {name!r}: a file names classes, not {_shown(value)}"
+            raise place.fail(reason, at)
+        if not any(home == root or home.startswith(f"{root}.") for root in self.allow):
+            reason = (
+                f"refusing {name!r}: it is {home}.{value.__qualname__}, re-exported from an "
+                "allowed package but defined outside it; allow its own package to use it"
+            )
+            raise place.fail(reason, at)
         return value
 
     def _alias(self, name: str, place: Place, at: Parts) -> Any:
@@ -1085,6 +1181,10 @@ class _Loader:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _declares_variants(raw: Any) -> bool:
+    return isinstance(raw, dict) and "@variants" in raw
 
 
 def _is_directive(key: str) -> bool:

@@ -25,6 +25,9 @@ _KEY_PART = re.compile(r"[^A-Za-z0-9_.\-]")
 _ESCAPED = re.compile(r'[\x00-\x1f"\\\x7f]')
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _YAML_BREAKS = frozenset("\x85\u2028\u2029")
+# Python turns integers of 4,300 digits into text by default (sys.get_int_max_str_digits);
+# only integers longer than this many bits (about 3,000 digits) are checked against that.
+_LONG_INT_BITS = 10_000
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -68,7 +71,10 @@ def dump(
     Raises:
         UsageError: ``config`` is not a configuration, a class has no import path and
             no alias, or a value has no form in the format (TOML has no null: a
-            ``None`` is left out where it is the field's default and refused elsewhere).
+            ``None`` is left out where it is the field's default and refused elsewhere;
+            no format holds a node that contains itself, an integer too long for
+            Python to write as text, or JSON and YAML nested deeper than their
+            writers recurse).
     """
     if not isinstance(config, Configuration):
         msg = f"dump() writes a Configuration, not {type(config).__name__}"
@@ -80,11 +86,15 @@ def dump(
         origin = registration_of(config)
         key = origin.key if origin is not None else RegistrationKey("root")
     document = _Encoder(format, aliases).document(config, RegistrationKey.coerce(key))
-    if format == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if format == "yaml":
+    if format == "toml":
+        return _toml(document)
+    try:
+        if format == "json":
+            return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         return _yaml(document)
-    return _toml(document)
+    except RecursionError:  # both writers recurse; the tree walks above do not
+        msg = f"values nested too deeply to write as {format.upper()}"
+        raise UsageError(msg) from None
 
 
 # -- from a tree to plain data ----------------------------------------------------------
@@ -114,22 +124,7 @@ class _Encoder:
 
     def _promote(self, root: Configuration, key: RegistrationKey) -> list[Configuration]:
         """Pick the nodes written as registrations of their own, in tree order."""
-        counts: dict[int, int] = {}
-        order: list[tuple[Configuration, TreePath]] = []
-        stack: list[tuple[Any, TreePath]] = [(root, TreePath(None, key.name))]
-        while stack:
-            value, path = stack.pop()
-            if isinstance(value, Configuration):
-                counts[id(value)] = counts.get(id(value), 0) + 1
-                if counts[id(value)] > 1:
-                    continue
-                order.append((value, path))
-                children = [(value.__dict__[n], join(path, n)) for n in dynamic_fields(type(value))]
-                stack.extend(reversed(children))
-            elif isinstance(value, (list, tuple)):
-                stack.extend(reversed([(v, join(path, i)) for i, v in enumerate(value)]))
-            elif isinstance(value, dict):
-                stack.extend(reversed([(v, join(path, str(k))) for k, v in value.items()]))
+        order, counts = _nodes(root, TreePath(None, key.name))
         taken = {key}
         nodes = []
         for node, path in order[1:]:
@@ -201,6 +196,8 @@ class _Encoder:
     def _other(self, value: Any, path: TreePath) -> Walk:
         """Plain values as they are; others as pydantic writes them to JSON."""
         if type(value) in (str, int, float, bool):
+            if type(value) is int and value.bit_length() > _LONG_INT_BITS:
+                _check_digits(value, path)
             return value
         if value is None:
             if self.fmt == "toml":
@@ -215,6 +212,54 @@ class _Encoder:
         return (yield self._value(plain, path))
 
 
+def _nodes(
+    root: Configuration, path: TreePath
+) -> tuple[list[tuple[Configuration, TreePath]], dict[int, int]]:
+    """Every node of the tree once, in tree order, and how often each one appears.
+
+    Raises:
+        UsageError: a node holds itself (the same object further up the tree).
+    """
+    counts: dict[int, int] = {}
+    order: list[tuple[Configuration, TreePath]] = []
+    above: set[int] = set()  # the nodes on the way down to the current one
+    stack: list[tuple[Any, TreePath]] = [(root, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Leave):
+            above.discard(value.node)
+        elif isinstance(value, Configuration):
+            if id(value) in above:
+                msg = (
+                    f"{path}: this {type(value).__name__} holds itself (the same object "
+                    "further up the tree), which no file can write"
+                )
+                raise UsageError(msg)
+            counts[id(value)] = counts.get(id(value), 0) + 1
+            if counts[id(value)] > 1:
+                continue
+            order.append((value, path))
+            above.add(id(value))
+            stack.append((_Leave(id(value)), path))
+            children = [(value.__dict__[n], join(path, n)) for n in dynamic_fields(type(value))]
+            stack.extend(reversed(children))
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed([(v, join(path, i)) for i, v in enumerate(value)]))
+        elif isinstance(value, dict):
+            stack.extend(reversed([(v, join(path, str(k))) for k, v in value.items()]))
+    return order, counts
+
+
+@final
+class _Leave:
+    """A marker on the walk's stack: the walk is done with the node ``node`` (an id)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: int) -> None:
+        self.node = node
+
+
 def _reference(key: RegistrationKey, *, shared: bool) -> dict[str, Any]:
     return {"@ref": str(key), "@shared": True} if shared else {"@ref": str(key)}
 
@@ -223,9 +268,22 @@ def _dict_key(name: Any, path: TreePath) -> str:
     if isinstance(name, str):
         return f"@{name}" if name.startswith("@") else name
     if isinstance(name, int) and not isinstance(name, bool):
+        _check_digits(name, path)
         return str(name)  # pydantic reads the string back for dict[int, ...]
     msg = f"{path}: dict keys must be strings or integers to be written, not {name!r}"
     raise UsageError(msg)
+
+
+def _check_digits(number: int, path: TreePath) -> None:
+    """Refuse an integer with more digits than Python turns into text."""
+    try:
+        str(number)
+    except ValueError:
+        msg = (
+            f"{path}: an integer of {number.bit_length():,} bits has more digits than Python "
+            "writes as text (see sys.set_int_max_str_digits), so no file can hold it"
+        )
+        raise UsageError(msg) from None
 
 
 def _fresh_key(

@@ -20,6 +20,9 @@ from cinnamon.errors import UsageError
 
 __all__ = ["fingerprint"]
 
+# Integers up to this many bits are written in decimal (about 3,000 digits, well inside
+# Python's 4,300-digit limit for str()); longer ones in hex, which has no limit.
+_DECIMAL_BITS = 10_000
 # Bump when the encoding changes, so old and new fingerprints never collide silently.
 _VERSION = b"cinnamon-fingerprint-1\n"
 
@@ -114,8 +117,8 @@ def _scalar(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return f"bool:{int(value)}"
-    if isinstance(value, int):
-        return f"int:{value}"
+    if isinstance(value, int):  # past what str() may write, hex (which has no limit)
+        return f"int:{value:#x}" if value.bit_length() > _DECIMAL_BITS else f"int:{value}"
     if isinstance(value, float):
         return f"float:{'nan' if math.isnan(value) else value.hex()}"
     if isinstance(value, str):

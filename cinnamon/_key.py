@@ -53,7 +53,7 @@ class RegistrationKey:
         >>> RegistrationKey.parse(str(key)) == key
         True
 
-    A key used as a reference inside a configuration may be marked :meth:`shared`: all
+    A key used as a reference inside a configuration may be marked :meth:`with_shared`: all
     shared references to one key within a single build receive the same instance.
     Sharing is a property of the reference, so it takes no part in equality.
     """

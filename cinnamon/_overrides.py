@@ -10,10 +10,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
+from cinnamon._conditions import check_conditions
 from cinnamon._configuration import Configuration
 from cinnamon._declarative import Parts, _clean, _got, decode, flatten, render_path
 from cinnamon._key import RegistrationKey
-from cinnamon._resolve import registration_of
+from cinnamon._resolve import origin_of, registration_of
 from cinnamon._tree import Walk, dynamic_fields, run
 from cinnamon.errors import (
     CinnamonError,
@@ -51,6 +52,7 @@ def apply_overrides(
     registry: Registry | None = None,
     allow: Iterable[str] = (),
     aliases: Mapping[str, Any] | None = None,
+    conditions: bool = True,
 ) -> Configuration:
     """Return a copy of ``tree`` with fields set by dotted path.
 
@@ -76,10 +78,14 @@ def apply_overrides(
         allow: package roots that inline ``"@config"`` values may import from.
         aliases: short names for classes in inline ``"@config"`` values (classes
             registered in ``registry`` are known by their ``__name__`` too).
+        conditions: check the tree's conditions afterwards (off for a tree that is
+            still a step towards the final one, as a grid's base is).
 
     Raises:
         DeclarationError: a malformed override, a path the tree does not have (naming
             the nearest paths it has), or a value the field refuses.
+        ConditionError: the overridden tree breaks a condition.
+        UsageError: ``tree`` is not a configuration, or holds itself.
     """
     if not isinstance(tree, Configuration):
         msg = f"apply_overrides() takes a Configuration tree, not {type(tree).__name__}"
@@ -88,6 +94,9 @@ def apply_overrides(
     root = _copy(tree)
     for assignment in assignments:
         assignment.apply(root, registry)
+    if assignments and conditions:  # new values may break an invariant that held before
+        origin = origin_of(root)
+        check_conditions(root, type(root).__name__ if origin is None else origin.name)
     return root
 
 
@@ -330,15 +339,23 @@ def _copy(tree: Configuration) -> Configuration:
 
 @final
 class _Copier:
-    __slots__ = ("done",)
+    __slots__ = ("active", "done")
 
     def __init__(self) -> None:
         self.done: dict[int, Configuration] = {}
+        self.active: set[int] = set()  # the nodes being copied: a tree never holds one
 
     def node(self, config: Configuration) -> Walk:
         seen = self.done.get(id(config))
         if seen is not None:
             return seen
+        if id(config) in self.active:
+            msg = (
+                f"the tree holds a {type(config).__name__} inside itself; apply_overrides "
+                "takes a resolved tree (Registry.resolve), which never does"
+            )
+            raise UsageError(msg)
+        self.active.add(id(config))
         dynamic = dynamic_fields(type(config))
         updates = {}
         for name, value in config.__dict__.items():
@@ -349,6 +366,7 @@ class _Copier:
         duplicate = config.model_copy(update=updates)
         object.__setattr__(duplicate, "_cinnamon_origin", registration_of(config))
         self.done[id(config)] = duplicate
+        self.active.discard(id(config))
         return duplicate
 
     def value(self, value: Any) -> Walk:

@@ -7,6 +7,7 @@ children-first order, so every build after the first costs little more than the 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from operator import itemgetter
@@ -173,12 +174,13 @@ _accepted: dict[tuple[Callable[..., Any], frozenset[str]], None] = {}
 def _check_signature(factory: Callable[..., Any], config: Configuration, path: TreePath) -> None:
     """Refuse, once per pair, a constructor that cannot take its configuration's fields."""
     fields = frozenset(type(config).model_fields)
-    if (factory, fields) in _accepted:
-        return
+    with contextlib.suppress(TypeError):  # an unhashable callable is checked every time
+        if (factory, fields) in _accepted:
+            return
     try:
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):  # some builtins have no signature to check
-        _accepted[factory, fields] = None
+        _remember(factory, fields)
         return
     names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     if not any(p.kind is p.VAR_KEYWORD for p in parameters):
@@ -202,7 +204,12 @@ def _check_signature(factory: Callable[..., Any], config: Configuration, path: T
             f"which {type(config).__name__} does not have"
         )
         raise UsageError(msg)
-    _accepted[factory, fields] = None
+    _remember(factory, fields)
+
+
+def _remember(factory: Callable[..., Any], fields: frozenset[str]) -> None:
+    with contextlib.suppress(TypeError):  # unhashable: not remembered
+        _accepted[factory, fields] = None
 
 
 def _name(factory: Callable[..., Any]) -> str:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Literal, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, final, overload
 
 from cinnamon._configuration import Configuration, assignment_count
 from cinnamon._key import DEFAULT_NAMESPACE, RegistrationKey
@@ -18,6 +18,9 @@ from cinnamon._marks import Mark, marked_in
 from cinnamon._plan import Plan, compile_plan
 from cinnamon._resolve import resolve
 from cinnamon.errors import AlreadyRegisteredError, NotRegisteredError, UsageError
+
+if TYPE_CHECKING:
+    from cinnamon._variants import Variants
 
 __all__ = ["Registration", "Registry"]
 
@@ -255,11 +258,14 @@ class Registry:
         """
         wanted = frozenset(tags)
         return sorted(
-            key
-            for key in list(self._entries)
-            if (name is None or key.name == name)
-            and (namespace is None or key.namespace == namespace)
-            and wanted <= key.tags
+            (
+                key
+                for key in list(self._entries)
+                if (name is None or key.name == name)
+                and (namespace is None or key.namespace == namespace)
+                and wanted <= key.tags
+            ),
+            key=RegistrationKey._order,  # one tuple per key, not a Python __lt__ per comparison
         )
 
     def __contains__(self, key: object) -> bool:
@@ -329,6 +335,35 @@ class Registry:
             msg = f"built a {type(built).__name__}, but {expected.__name__} was expected"
             raise UsageError(msg)
         return built
+
+    def variants(
+        self,
+        target: RegistrationKey | str | Configuration,
+        *,
+        overrides: Mapping[str, Any] | Iterable[str] = (),
+    ) -> Variants:
+        """Return the grid of every combination of the variants in ``target``'s tree.
+
+        Each field declared with ``Param(..., variants=[...])``, or with ``{ "@variants"
+        = [...] }`` in a file, anywhere in the resolved tree is an axis; the grid is
+        lazy (see :class:`~cinnamon.Variants` and ``docs/variants.md``).
+
+        Args:
+            target: a key, its string form, or a configuration.
+            overrides: ``PATH=VALUE`` strings or a mapping of paths to values, as
+                :func:`~cinnamon.apply_overrides` takes them, applied to the base tree
+                first. A field they set is pinned: it is not varied.
+
+        Raises:
+            NotRegisteredError, CycleError: as :meth:`resolve`, for the tree and for
+                every reference alternative.
+            ConfigurationError: a variant its field refuses.
+            DeclarationError: a malformed fixed override.
+            UsageError: a fixed override inside a field that is varied.
+        """
+        from cinnamon._variants import variants_of  # noqa: PLC0415 - it imports this module
+
+        return variants_of(self, target, overrides)
 
     def _plan(self, key: RegistrationKey) -> Plan:
         stamp = (self._generation, assignment_count())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cinnamon._conditions import check_nodes, conditions_of
 from cinnamon._configuration import Configuration
 from cinnamon._key import RegistrationKey
 from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
@@ -33,25 +34,35 @@ def resolve(
     root: Configuration | RegistrationKey,
     entries: Mapping[RegistrationKey, Registration],
     suggest: Suggest,
+    *,
+    conditions: bool = True,
 ) -> Configuration:
     """Return a copy of ``root``'s tree in which every reference is resolved.
 
     Every node of the result is a fresh copy, except that all *shared* references to one
     key resolve to one node; the build turns that identity into one shared instance.
+    Then the conditions of the nodes (:func:`~cinnamon.condition`) are checked, children
+    before parents, unless ``conditions`` is false.
 
     Raises:
         NotRegisteredError: a reference names no registration.
         CycleError: references lead back to a registration being resolved.
         ConfigurationError: a reference names a configuration its field does not accept.
+        ConditionError: a node breaks one of its conditions.
     """
     resolver = _Resolver(entries, suggest)
     if isinstance(root, RegistrationKey):
-        return run(resolver.reference(root, TreePath(None, root.name), None, root=True))  # type: ignore[no-any-return]
-    return run(resolver.node(root, TreePath(None, type(root).__name__), None))  # type: ignore[no-any-return]
+        walk = resolver.reference(root, TreePath(None, root.name), None, root=True)
+    else:
+        walk = resolver.node(root, TreePath(None, type(root).__name__), None)
+    tree: Configuration = run(walk)
+    if conditions and resolver.checks:
+        check_nodes(resolver.checks)
+    return tree
 
 
 class _Resolver:
-    __slots__ = ("active", "chain", "entries", "shared", "suggest")
+    __slots__ = ("active", "chain", "checks", "entries", "inside", "shared", "suggest")
 
     def __init__(self, entries: Mapping[RegistrationKey, Registration], suggest: Suggest) -> None:
         self.entries = entries
@@ -59,14 +70,26 @@ class _Resolver:
         self.chain: list[RegistrationKey] = []  # the references being resolved, in order
         self.active: set[RegistrationKey] = set()  # the same, for O(1) cycle checks
         self.shared: dict[RegistrationKey, Configuration] = {}
+        self.checks: list[tuple[Configuration, TreePath]] = []  # nodes with conditions
+        self.inside: set[int] = set()  # ids of the nodes on the current path
 
     def node(self, config: Configuration, path: TreePath, origin: Registration | None) -> Walk:
+        if id(config) in self.inside:  # a Python object cycle, not a reference cycle
+            message = f"this {type(config).__name__} holds itself; a tree cannot contain itself"
+            raise ConfigurationError([(str(path), message)])
+        self.inside.add(id(config))
         updates = {}
         values = config.__dict__
         for name, accepted in dynamic_fields(type(config)).items():
             updates[name] = yield from self.value(values[name], join(path, name), accepted)
+        self.inside.discard(id(config))
         copy = config.model_copy(update=updates)
-        object.__setattr__(copy, "_cinnamon_origin", origin)
+        # An inline node of an already resolved tree (after overrides, say) keeps the
+        # registration it came from, and so the component that registration binds.
+        kept = origin if origin is not None else registration_of(config)
+        object.__setattr__(copy, "_cinnamon_origin", kept)
+        if conditions_of(type(config)):  # most classes have none: one look-up
+            self.checks.append((copy, path))
         return copy
 
     def value(

@@ -33,13 +33,10 @@ Callbacks that write files write them into the ``save_path`` given to ``setup``.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import math
 import operator
-import os
-import secrets
 import shutil
 import sys
 import time
@@ -49,6 +46,7 @@ from typing import Any, Literal, TextIO
 
 from cinnamon._callback import Callback
 from cinnamon._configuration import Configuration, Param
+from cinnamon._files import atomic_write
 from cinnamon.errors import NotFoundError, UsageError
 
 __all__ = [
@@ -67,8 +65,10 @@ __all__ = [
 #: How a monitored metric improves: "min" (lower is better) or "max" (higher is better).
 Mode = Literal["min", "max"]
 
-# A plain file name: no folder separators, and not "." or "..".
-_FILE_NAME = r"^[^/\\]*[^/\\.][^/\\]*$"
+# A plain file name that stays in its folder on every system: no folder separators, no
+# ":" (on Windows "C:x" is a path on drive C), no control characters, and no "." or " "
+# at the end (Windows drops those, so ".. " would be ".."); "." and ".." are refused too.
+_FILE_NAME = r"^[^/\\:\x00-\x1f]*[^/\\:. \x00-\x1f]$"
 # Entries of the logs that count things rather than measure them; not shown as metrics.
 _COUNTERS = ("epoch", "batch")
 
@@ -166,34 +166,6 @@ def _plain(value: Any, *, allow_nan: bool) -> Any:  # noqa: PLR0911 - a return p
     if hasattr(value, "__float__"):
         return _plain(float(value), allow_nan=allow_nan)
     return str(value)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace the file at ``path`` with ``text`` so that no crash can leave it torn.
-
-    The text goes to a temporary file in the same folder, is flushed to the disk, and
-    then renamed over ``path`` (a rename within a folder is atomic): a reader sees the
-    old file or the new one, never a mix. The temporary file is removed on failure.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    if os.name == "posix":  # make the rename itself durable too (not possible on Windows)
-        with contextlib.suppress(OSError):
-            folder = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
 
 
 # -- ProgressBar -----------------------------------------------------------------------------
@@ -576,7 +548,7 @@ class Checkpoint(Callback):
         payload = {"epoch": epoch, "logs": _plain(metrics, allow_nan=True), "state": state}
         # Encoded before any file is touched: state that JSON cannot hold fails here.
         text = json.dumps(payload)
-        _write_atomic(_folder(self) / self.filename, text + "\n")
+        atomic_write(_folder(self) / self.filename, text + "\n")
         self.best, self.saved_epoch = current, epoch
 
 
@@ -657,7 +629,7 @@ class Timer(Callback):
             logs["fit_seconds"] = self.fit_seconds
         if self.save_path is not None:
             timings = {"fit_seconds": self.fit_seconds, "epoch_seconds": self.epoch_seconds}
-            _write_atomic(self.save_path / self.filename, json.dumps(timings, indent=1) + "\n")
+            atomic_write(self.save_path / self.filename, json.dumps(timings, indent=1) + "\n")
 
 
 class TimerConfig(Configuration, component=Timer):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import secrets
 import time
 import warnings
@@ -20,8 +21,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import field_validator
+
 from cinnamon._callback import Callback
 from cinnamon._component import Component
+from cinnamon._conditions import condition
 from cinnamon._configuration import Configuration, Param, Ref
 from cinnamon._dump import dump
 from cinnamon._guard import guard
@@ -216,6 +220,8 @@ class Trainer(Component):
 
     Raises:
         ConfigurationError: the model and the data disagree on the number of features.
+            (A registry never gets this far: resolving the configuration fails first,
+            on :class:`TrainerConfig`'s condition ``"features match"``.)
         UsageError: ``callbacks`` is not a Callback.
     """
 
@@ -229,8 +235,8 @@ class Trainer(Component):
         callbacks: Callback | None = None,
         run_dir: str | None = None,
     ) -> None:
-        if model.n_features != data.n_features:
-            msg = f"the model takes {model.n_features} features, the data has {data.n_features}"
+        if model.n_features != data.n_features:  # built by hand: no condition checked it
+            msg = _feature_mismatch(model.n_features, data.n_features)
             raise ConfigurationError([("model.n_features", msg)])
         if callbacks is not None and not isinstance(callbacks, Callback):
             msg = f"callbacks must be a Callback or None, not {callbacks!r:.80}"
@@ -372,6 +378,10 @@ class Trainer(Component):
         (folder / "config.toml").write_text(text, encoding="utf-8")
 
 
+def _feature_mismatch(model: int, data: int) -> str:
+    return f"the model takes {model} features, the data has {data}"
+
+
 def _dot(left: Sequence[float], right: Sequence[float]) -> float:
     return math.fsum(a * b for a, b in zip(left, right, strict=True))
 
@@ -423,3 +433,25 @@ class TrainerConfig(Configuration, component=Trainer):
     run_dir: str | None = Param(
         None, description="the run folder (default: a fresh one under runs/)", min_length=1
     )
+
+    @field_validator("run_dir")
+    @classmethod
+    def _stays_below(cls, run_dir: str | None) -> str | None:
+        # A configuration may come from someone else's file: it must not send the
+        # run's files up and out of the working folder (an absolute path is explicit).
+        if run_dir is not None and ".." in re.split(r"[\\/]", run_dir):
+            msg = f"{run_dir!r} climbs out with '..'; name a folder below the working one"
+            raise ValueError(msg)
+        return run_dir
+
+    @condition("features match")
+    def features_match(self) -> bool:
+        """The model takes as many features as the data has (checked when resolved)."""
+        model, data = self.model, self.data
+        if (
+            isinstance(model, LinearModelConfig)
+            and isinstance(data, SyntheticDataConfig)
+            and model.n_features != data.n_features
+        ):
+            raise ValueError(_feature_mismatch(model.n_features, data.n_features))
+        return True

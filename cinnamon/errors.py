@@ -10,8 +10,11 @@ and friends keep working::
     ├── InvalidKeyError      (ValueError)   a malformed key or key string
     ├── CycleError           (ValueError)   registrations that depend on themselves
     ├── ConfigurationError   (ValueError)   a value a configuration refuses
+    ├── ConditionError       (ValueError)   a resolved tree that breaks a condition of a node
     ├── DeclarationError     (ValueError)   a declarative file that is malformed or unsafe
     ├── HookpointError       (ValueError)   an empty or malformed hookpoint name
+    ├── StateError           (ValueError)   a saved state or sweep results file that is unreadable
+    │   └── StateMismatchError              a state saved from another configuration
     └── UsageError           (TypeError)    the API called with the wrong kind of thing
 
 Errors that concern a place in a configuration tree carry it as ``.path``, a dotted
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyRegisteredError",
     "CinnamonError",
+    "ConditionError",
     "ConfigurationError",
     "CycleError",
     "DeclarationError",
@@ -37,6 +41,8 @@ __all__ = [
     "InvalidKeyError",
     "NotFoundError",
     "NotRegisteredError",
+    "StateError",
+    "StateMismatchError",
     "UsageError",
 ]
 
@@ -142,11 +148,35 @@ class ConfigurationError(CinnamonError, ValueError):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
+class ConditionError(CinnamonError, ValueError):
+    """A resolved configuration tree that breaks a condition of one of its nodes.
+
+    Conditions are methods marked with :func:`~cinnamon.condition`; they are checked on
+    every resolved tree.
+
+    Attributes:
+        path: the dotted path of the node whose condition failed (``trainer.model``).
+        condition: the condition's name.
+        reason: what the condition said about the failure ("" when it only returned
+            false).
+    """
+
+    def __init__(self, path: str, condition: str, reason: str = "") -> None:
+        self.path = path
+        self.condition = condition
+        self.reason = reason
+        message = f"condition {condition!r} failed" + (f": {reason}" if reason else "")
+        super().__init__(_at(path, message))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
 class DeclarationError(CinnamonError, ValueError):
     """A declarative file (or command-line override) that cannot be loaded.
 
     Attributes:
-        file: the file's path, or ``None`` for text that came from elsewhere.
+        file: the file's path, or the ``source`` named for text (``'<text>'`` without one).
         line: the 1-based line of the problem, where it is known.
         path: the dotted path of the problem inside the file.
         reason: the problem itself, without the location.
@@ -170,6 +200,40 @@ class DeclarationError(CinnamonError, ValueError):
 
 class HookpointError(CinnamonError, ValueError):
     """A hookpoint name that is empty or does not start with ``on_``."""
+
+
+class StateError(CinnamonError, ValueError):
+    """A saved state (or a sweep's results file) that cannot be read back.
+
+    Attributes:
+        file: the file at fault.
+    """
+
+    def __init__(self, message: str, *, file: str) -> None:
+        self.file = file
+        super().__init__(f"{file}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class StateMismatchError(StateError):
+    """A state saved from a configuration other than the component's own.
+
+    Attributes:
+        file: the state file.
+        saved: the fingerprint of the configuration the state was saved from.
+        current: the fingerprint of the component's configuration.
+    """
+
+    def __init__(self, *, file: str, saved: str, current: str) -> None:
+        self.saved = saved
+        self.current = current
+        message = (
+            f"the state was saved from another configuration (fingerprint {saved}); "
+            f"this component's configuration has fingerprint {current}"
+        )
+        super().__init__(message, file=file)
 
 
 class UsageError(CinnamonError, TypeError):

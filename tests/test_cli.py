@@ -43,7 +43,7 @@ def project(tmp_path: Path) -> Path:
 def test_help_lists_the_commands(project: Path) -> None:
     result = cinnamon("--help", cwd=project)
     assert result.returncode == 0
-    for command in ("list", "show", "validate", "run", "graph", "schema"):
+    for command in ("list", "show", "validate", "run", "sweep", "graph", "schema"):
         assert command in result.stdout
     assert cinnamon(cwd=project).returncode == 0
 
@@ -250,15 +250,26 @@ def test_errors_are_one_line_unless_debugging(project: Path) -> None:
 
 
 def test_failing_components_are_reported_with_where_they_failed(project: Path) -> None:
-    result = cinnamon(
+    condition = cinnamon(
         "run", "demo:trainer", "--config", "configs/demo.toml", "model.n_features=3", cwd=project
     )
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: ")
-    assert (
-        "(run again with --debug for the traceback)" in result.stderr
-        or "n_features" in result.stderr
+    assert condition.returncode == 1
+    assert condition.stderr.strip() == (
+        "error: trainer: condition 'features match' failed: the model takes 3 features, the data has 8"
     )
+    crashed = cinnamon(
+        "run",
+        "demo:trainer",
+        "--config",
+        "configs/demo.toml",
+        "--method",
+        "load_state_dict",
+        cwd=project,
+    )
+    assert crashed.returncode == 1
+    assert crashed.stderr.startswith("error: TypeError: ")
+    assert crashed.stderr.rstrip().endswith("(run again with --debug for the traceback)")
+    assert "Traceback" not in crashed.stderr
 
 
 def test_graph_as_mermaid_and_dot(project: Path) -> None:

@@ -241,9 +241,9 @@ def test_bad_import_paths(name: str, reason: str) -> None:
     assert reason in error.reason
 
 
-def test_a_component_must_be_callable() -> None:
+def test_a_component_must_be_a_class() -> None:
     error = fail(f'[registrations.a]\nconfig = "{F}:MLPConfig"\ncomponent = "{F}:ROOT"\n')
-    assert "cannot build anything" in error.reason
+    assert "a file names classes, not" in error.reason
 
 
 def test_check_allow() -> None:

@@ -27,7 +27,7 @@ from cinnamon.demo import (
     Trainer,
     TrainerConfig,
 )
-from cinnamon.errors import ConfigurationError, NotFoundError, UsageError
+from cinnamon.errors import ConditionError, ConfigurationError, NotFoundError, UsageError
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.toml"
 
@@ -194,6 +194,22 @@ def test_the_trainer_refuses_a_model_that_does_not_fit_the_data() -> None:
         Trainer(SyntheticData(n_features=4), LinearModel(n_features=8), SGD())
     with pytest.raises(UsageError, match="callbacks must be a Callback or None"):
         Trainer(SyntheticData(), LinearModel(), SGD(), callbacks="progress")  # type: ignore[arg-type]
+
+
+def test_a_configured_tree_whose_model_does_not_fit_the_data_fails_on_resolving() -> None:
+    registry = Registry()
+    data = SyntheticDataConfig(n_samples=300, n_features=4)
+    config = TrainerConfig(data=data, model=LinearModelConfig(n_features=8))
+    registry.register(config, name="trainer")
+    message = (
+        r"^trainer: condition 'features match' failed: the model takes 8 features, the data has 4$"
+    )
+    with pytest.raises(ConditionError, match=message) as caught:
+        registry.resolve("trainer")
+    assert (caught.value.path, caught.value.condition) == ("trainer", "features match")
+    with pytest.raises(ConditionError, match=message):
+        registry.build("trainer")
+    assert registry.resolve(small()).model.n_features == 4  # a fitting tree passes
 
 
 def test_configurations_describe_every_field() -> None:

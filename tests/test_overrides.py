@@ -240,3 +240,22 @@ def test_parse_path() -> None:
     for bad in ["", ".a", "a.", "a[x]", "a b"]:
         with pytest.raises(ValueError, match="malformed path"):
             parse_path(bad)
+
+
+def test_overrides_are_checked_against_conditions() -> None:
+    from cinnamon.demo import LinearModelConfig, SyntheticDataConfig, TrainerConfig
+    from cinnamon.errors import ConditionError
+
+    registry = Registry()
+    registry.register(
+        TrainerConfig(
+            data=SyntheticDataConfig(n_features=4), model=LinearModelConfig(n_features=4)
+        ),
+        name="trainer",
+    )
+    tree = registry.resolve("trainer")
+    assert apply_overrides(tree, ["model.n_features=4"]).model.n_features == 4
+    with pytest.raises(ConditionError, match=r"^trainer: condition 'features match' failed"):
+        apply_overrides(tree, ["model.n_features=3"])
+    both = apply_overrides(tree, ["model.n_features=3", "data.n_features=3"])
+    assert both.data.n_features == 3

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import types
 
 import pytest
@@ -10,6 +12,8 @@ from cinnamon import RegistrationKey, Registry, errors
 
 
 def test_all_matches_the_public_names() -> None:
+    for name in cinnamon.__all__:  # the names are imported on first use: use them all
+        getattr(cinnamon, name)
     public = {
         name
         for name, value in vars(cinnamon).items()
@@ -18,6 +22,16 @@ def test_all_matches_the_public_names() -> None:
     assert set(cinnamon.__all__) - {"__version__"} == public
     assert cinnamon.__all__ == sorted(cinnamon.__all__)
     assert isinstance(cinnamon.__version__, str)
+    assert set(cinnamon.__all__) <= set(dir(cinnamon))
+
+
+def test_import_cinnamon_stays_light() -> None:
+    # `import cinnamon` (and so `cinnamon --help`) must not pay for pydantic up front.
+    code = "import sys, cinnamon; print(sorted(m for m in sys.modules if 'pydantic' in m))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
@@ -28,6 +42,9 @@ def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
         errors.InvalidKeyError: ValueError,
         errors.CycleError: ValueError,
         errors.ConfigurationError: ValueError,
+        errors.ConditionError: ValueError,
+        errors.StateError: ValueError,
+        errors.StateMismatchError: ValueError,
         errors.DeclarationError: ValueError,
         errors.HookpointError: ValueError,
         errors.UsageError: TypeError,
@@ -49,6 +66,7 @@ def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
         errors.AlreadyRegisteredError(RegistrationKey("x")),
         errors.CycleError([RegistrationKey("a"), RegistrationKey("a")]),
         errors.ConfigurationError([("a.b", "bad")]),
+        errors.ConditionError("trainer", "features match", "8 != 3"),
         errors.DeclarationError("bad", file="f.toml", line=3, path="x"),
         errors.UsageError("misuse"),
     ],

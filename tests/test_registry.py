@@ -632,3 +632,16 @@ def test_add_registrations_checks_its_input() -> None:
     assert len(registry) == 0
     assert registry.add_registrations([entry]) == [RegistrationKey("x")]
     assert registry.add_registrations([entry], replace=True) == [RegistrationKey("x")]
+
+
+def test_building_a_resolved_tree_keeps_its_registrations(registry: Registry) -> None:
+    class Other(Component):
+        def __init__(self, size: int, label: str) -> None:
+            self.size = size
+
+    registry.register(LeafConfig(size=5), name="other", component=Other)
+    registry.register(HolderConfig(child=RegistrationKey("other")), name="holder")
+    tree = registry.resolve("holder")
+    rebuilt = registry.build(tree)
+    assert type(rebuilt.child) is Other
+    assert rebuilt.child.__cinnamon__.key == RegistrationKey("other")
