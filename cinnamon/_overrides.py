@@ -32,7 +32,7 @@ else:  # pragma: no cover - Python 3.10
 if TYPE_CHECKING:
     from cinnamon._registry import Registry
 
-__all__ = ["apply_overrides", "parse_path"]
+__all__ = ["Copier", "apply_overrides", "parse_path", "path_prefix", "replaced"]
 
 _SEGMENT = re.compile(
     r"""(?P<dot>\.)?(?:
@@ -106,14 +106,15 @@ def parse_path(text: str) -> Parts:
     Raises:
         ValueError: the text is not a dotted path.
     """
-    parts, end = _path_prefix(text)
+    parts, end = path_prefix(text)
     if end != len(text) or not parts:
         msg = f"malformed path {text!r}: write field names with dots and [index]"
         raise ValueError(msg)
     return parts
 
 
-def _path_prefix(text: str) -> tuple[Parts, int]:
+def path_prefix(text: str) -> tuple[Parts, int]:
+    """Read the dotted path at the start of ``text``; return its parts and where it ends."""
     parts: list[str | int] = []
     position = 0
     while True:
@@ -155,7 +156,7 @@ class _Assignment:
         owner, field, inner = self._find(root)
         value = _resolved(self.value, registry, self)
         if inner:
-            value = _replaced(owner.__dict__[field], inner, value)
+            value = replaced(owner.__dict__[field], inner, value)
         try:
             setattr(owner, field, value)
         except ConfigurationError as error:
@@ -229,7 +230,7 @@ def _assignments(
     if isinstance(overrides, str):
         overrides = [overrides]
     for text in overrides:
-        parts, end = _path_prefix(text)
+        parts, end = path_prefix(text)
         if not parts or not text.startswith("=", end):
             reason = "expected PATH=VALUE, like model.hidden=64 or callbacks[0].patience=5"
             raise DeclarationError(reason, file=f"override {text!r}")
@@ -305,7 +306,7 @@ def _resolved(value: Any, registry: Registry | None, assignment: _Assignment) ->
     return run(walk(value))
 
 
-def _replaced(container: Any, inner: list[Any], value: Any) -> Any:
+def replaced(container: Any, inner: list[Any], value: Any) -> Any:
     """A copy of ``container`` with the item at the path ``inner`` set to ``value``."""
     chain = [container]
     for part in inner[:-1]:
@@ -334,11 +335,13 @@ def _reason(error: ConfigurationError, field: str, value: Any) -> str:
 
 def _copy(tree: Configuration) -> Configuration:
     """A copy of the tree that shares nothing with it but keeps its sharing and origins."""
-    return run(_Copier().node(tree))  # type: ignore[no-any-return]
+    return run(Copier().node(tree))  # type: ignore[no-any-return]
 
 
 @final
-class _Copier:
+class Copier:
+    """Copies a tree node by node, keeping its sharing and each node's registration."""
+
     __slots__ = ("active", "done")
 
     def __init__(self) -> None:

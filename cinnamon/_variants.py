@@ -45,7 +45,7 @@ from cinnamon._configuration import (
 )
 from cinnamon._declarative import Parts, render_path
 from cinnamon._key import RegistrationKey
-from cinnamon._overrides import _Copier, _path_prefix, _replaced, apply_overrides, parse_path
+from cinnamon._overrides import Copier, apply_overrides, parse_path, path_prefix, replaced
 from cinnamon._plan import compile_plan
 from cinnamon._resolve import registration_of, resolve
 from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
@@ -284,15 +284,15 @@ class Variant:
             raise ConfigurationError(
                 [(path, f"{why}, so this combination repeats variant {index}")]
             )
-        tree: Configuration = run(_Copier().node(grid.base))  # keeps sharing and origins
+        tree: Configuration = run(Copier().node(grid.base))  # keeps sharing and origins
         touched: dict[int, tuple[Configuration, Parts, set[str]]] = {}
         for axis, digit in grid._active(self._digits):
             value = axis.applied[digit]
             if axis.copied[digit]:  # every combination gets sub-trees of its own
-                value = run(_Copier().value(value))
+                value = run(Copier().value(value))
             owner, at, field, inner = _locate(tree, axis.parts)
             if inner:
-                value = _replaced(owner.__dict__[field], inner, value)
+                value = replaced(owner.__dict__[field], inner, value)
             owner.__dict__[field] = value  # validated below, with the node's other values
             touched.setdefault(id(owner), (owner, at, set()))[2].add(field)
         for owner, at, fields in touched.values():
@@ -382,7 +382,7 @@ def _pinned(fixed: Mapping[str, Any] | list[str]) -> list[Parts]:
     """The paths that fixed overrides set (apply_overrides has checked them)."""
     if isinstance(fixed, Mapping):
         return [parse_path(path) for path in fixed]
-    return [_path_prefix(text)[0] for text in fixed]
+    return [path_prefix(text)[0] for text in fixed]
 
 
 @final
