@@ -105,7 +105,7 @@ def json_schema(
     rules = [
         {
             "if": {"properties": {"config": {"enum": names[cls]}}, "required": ["config"]},
-            "then": {"properties": {"fields": {"$ref": ref}}},
+            "then": {"properties": {"fields": {"$ref": _with_variants(defs, ref)}}},
         }
         for ref, cls in by_ref.items()
     ]
@@ -147,6 +147,33 @@ def json_schema(
         "additionalProperties": False,
         "$defs": defs,
     }
+
+
+def _with_variants(defs: dict[str, Any], ref: str) -> str:
+    """Define a class's fields as an entry writes them, with ``@variants`` allowed.
+
+    At the top of an entry's ``fields``, ``{"@variants": [...]}`` may stand for any
+    field's value. Returns the new definition's reference.
+    """
+    name = ref.rsplit("/", 1)[1]
+    base = defs[name]
+    fields = dict(base)
+    fields["properties"] = {
+        field: {
+            "anyOf": [
+                schema,
+                {
+                    "type": "object",
+                    "properties": {"@variants": {"type": "array", "items": schema}},
+                    "required": ["@variants"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+        for field, schema in base.get("properties", {}).items()
+    }
+    defs[f"{name}.fields"] = fields
+    return f"#/$defs/{name}.fields"
 
 
 def _classes(source: Registry | Iterable[type[Configuration]]) -> list[type[Configuration]]:

@@ -68,8 +68,11 @@ def test_the_structure_of_the_schema() -> None:
         tuple(rule["if"]["properties"]["config"]["enum"]): rule["then"] for rule in entry["allOf"]
     }
     assert rules[("MLPConfig", f"{F}:MLPConfig")] == {
-        "properties": {"fields": {"$ref": "#/$defs/MLPConfig"}}
+        "properties": {"fields": {"$ref": "#/$defs/MLPConfig.fields"}}
     }
+    hidden = defs["MLPConfig.fields"]["properties"]["hidden"]["anyOf"]
+    assert hidden[0] == defs["MLPConfig"]["properties"]["hidden"]
+    assert hidden[1]["properties"]["@variants"] == {"type": "array", "items": hidden[0]}
     assert ("TrainerConfig", f"{F}:TrainerConfig") in rules
     trainer = defs["TrainerConfig"]
     assert "required" not in trainer  # an extending file may leave fields to its base
@@ -167,3 +170,16 @@ def test_the_schema_agrees_with_the_loader_on_a_loaded_file() -> None:
     loads(target, text.replace('"$schema" = "./schema.json"\n', ""), allow=[F], replace=True)
     validator = jsonschema.Draft202012Validator(json_schema(target))
     assert list(validator.iter_errors(tomllib.loads(text))) == []
+
+
+def test_variants_at_the_top_of_fields_validate() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json_schema(registry()))
+    document = tomllib.loads(FILE)
+    fields = document["registrations"]["demo:mlp"]["fields"]
+    fields["hidden"] = {"@variants": [16, 32, 64]}
+    assert list(validator.iter_errors(document)) == []
+    fields["hidden"] = {"@variants": [16, "many"]}
+    errors = list(validator.iter_errors(document))
+    assert errors
+    assert list(errors[0].absolute_path)[:4] == ["registrations", "demo:mlp", "fields", "hidden"]
