@@ -11,13 +11,28 @@ import contextlib
 import inspect
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 from cinnamon._component import BuildInfo, Component
 from cinnamon._configuration import Configuration
 from cinnamon._resolve import origin_of, registration_of
-from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
+from cinnamon._tree import (
+    DEEP,
+    KINDS,
+    MAPPING,
+    NODE,
+    SEQUENCE,
+    TreePath,
+    Walk,
+    dynamic_fields,
+    kind_of,
+    run,
+    walk,
+)
 from cinnamon.errors import UsageError
+
+if TYPE_CHECKING:
+    from cinnamon._registry import Registration
 
 __all__ = ["Plan", "add_note", "compile_plan"]
 
@@ -27,16 +42,6 @@ _set = object.__setattr__  # also bypasses a component's own (say, freezing) __s
 Assemble = Callable[[list[Any]], Any]
 # One constructor call: factory, fixed keyword arguments, assembled ones, origin.
 Step = tuple[Callable[..., Any], dict[str, Any], tuple[tuple[str, Assemble], ...], BuildInfo]
-
-
-@final
-class _Constant:
-    """A value that needs no building (it holds no component)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
 
 
 @final
@@ -83,7 +88,22 @@ def compile_plan(root: Configuration, label: str, stamp: object = None) -> Plan:
         UsageError: the root names no component, or a component's constructor does not
             take its configuration's fields.
     """
-    if _factory(root) is None:
+    _check_root(root)
+    compiler = _Compiler()
+
+    def fast() -> Any:
+        return compiler.node(root, TreePath(None, label), 0)
+
+    def slow() -> Walk:
+        compiler.reset()  # the failed attempt's steps are dropped
+        return compiler.walk_node(root, TreePath(None, label))
+
+    walk(fast, slow)
+    return Plan(root, compiler.steps, stamp)
+
+
+def _check_root(root: Configuration) -> None:
+    if _factory(root, registration_of(root)) is None:
         origin = origin_of(root)
         what = f"registration {str(origin)!r}" if origin else "the configuration"
         msg = (
@@ -91,96 +111,188 @@ def compile_plan(root: Configuration, label: str, stamp: object = None) -> Plan:
             "register(..., component=...) or class Config(Configuration, component=...)"
         )
         raise UsageError(msg)
-    compiler = _Compiler()
-    run(compiler.node(root, TreePath(None, label)))
-    return Plan(root, compiler.steps, stamp)
+
+
+# How the compiler hands back a value: _KEEP (pass the value as it is: it holds no
+# component), the index of the step that builds it (a component), or an Assemble that
+# puts it together from the results of earlier steps (a list of components, say).
+_KEEP: Any = object()
+Part = Any
 
 
 class _Compiler:
+    """One compilation's steps, and its two walks.
+
+    ``node`` and ``value`` recurse; ``walk_node`` and ``walk_value`` do the same as
+    generators, for branches deeper than ``DEEP`` (see ``cinnamon._tree``). The two must
+    stay in step; both end a node with ``_step``. As in resolving, a value's path is
+    made only when a node or a container in it needs one.
+    """
+
     __slots__ = ("done", "steps")
 
     def __init__(self) -> None:
-        self.steps: list[Step] = []
-        self.done: dict[int, _Constant | Assemble] = {}  # id(node) -> how to get it
+        self.reset()
 
-    def node(self, config: Configuration, path: TreePath) -> Walk:
+    def reset(self) -> None:
+        self.steps: list[Step] = []
+        self.done: dict[int, int] = {}  # id(node) -> its step: shared nodes are built once
+
+    # -- the recursive walk ------------------------------------------------------------
+
+    def node(self, config: Configuration, path: TreePath, depth: int) -> Part:
+        if depth > DEEP:  # deep enough: the generators take this branch from here
+            return run(self.walk_node(config, path))
         seen = self.done.get(id(config))
         if seen is not None:  # a shared node: build it once, hand it out everywhere
             return seen
-        factory = _factory(config)
+        origin = registration_of(config)
+        factory = _factory(config, origin)
         if factory is None:  # a plain group of settings: passed on as it is
-            return _Constant(config)
-        fixed: dict[str, Any] = dict(config.__dict__)
+            return _KEEP
+        fixed: dict[str, Any] = config.__dict__.copy()
         assembled: list[tuple[str, Assemble]] = []
         for name in dynamic_fields(type(config)):
-            part = yield from self.value(fixed[name], join(path, name))
-            if not isinstance(part, _Constant):
+            part = self.value(fixed[name], path, name, depth)
+            if part is not _KEEP:
                 del fixed[name]
-                assembled.append((name, part))
-        _check_signature(factory, config, path)
-        self.steps.append(
-            (factory, fixed, tuple(assembled), BuildInfo(origin_of(config), config, path))
+                assembled.append((name, itemgetter(part) if type(part) is int else part))
+        return self._step(
+            config, path, origin=origin, factory=factory, fixed=fixed, assembled=assembled
         )
-        got: Assemble = itemgetter(len(self.steps) - 1)
-        self.done[id(config)] = got
-        return got
 
-    def value(self, value: Any, path: TreePath) -> Walk:
-        if isinstance(value, Configuration):
-            return (yield self.node(value, path))
-        if isinstance(value, (list, tuple)):
+    def value(self, value: Any, parent: TreePath, part: str | int, depth: int) -> Part:
+        kind = KINDS.get(type(value)) or kind_of(value)
+        if kind == NODE:
+            return self.node(value, TreePath(parent, part), depth + 1)
+        if kind == SEQUENCE and value:
+            path = TreePath(parent, part)
             parts = []
             for index, item in enumerate(value):
-                parts.append((yield from self.value(item, join(path, index))))
+                parts.append(self.value(item, path, index, depth))
             return _sequence(value, parts)
-        if isinstance(value, dict):
+        if kind == MAPPING and value:
+            path = TreePath(parent, part)
             entries = {}
             for name, item in value.items():
-                entries[name] = yield from self.value(item, join(path, str(name)))
+                entries[name] = self.value(item, path, str(name), depth)
             return _mapping(value, entries)
-        return _Constant(value)
+        return _KEEP
+
+    # -- the same walk as generators, for deep branches --------------------------------
+
+    def walk_node(self, config: Configuration, path: TreePath) -> Walk:
+        seen = self.done.get(id(config))
+        if seen is not None:
+            return seen
+        origin = registration_of(config)
+        factory = _factory(config, origin)
+        if factory is None:
+            return _KEEP
+        fixed: dict[str, Any] = config.__dict__.copy()
+        assembled: list[tuple[str, Assemble]] = []
+        for name in dynamic_fields(type(config)):
+            part = yield from self.walk_value(fixed[name], path, name)
+            if part is not _KEEP:
+                del fixed[name]
+                assembled.append((name, itemgetter(part) if type(part) is int else part))
+        return self._step(
+            config, path, origin=origin, factory=factory, fixed=fixed, assembled=assembled
+        )
+
+    def walk_value(self, value: Any, parent: TreePath, part: str | int) -> Walk:
+        kind = KINDS.get(type(value)) or kind_of(value)
+        if kind == NODE:
+            return (yield self.walk_node(value, TreePath(parent, part)))
+        if kind == SEQUENCE and value:
+            path = TreePath(parent, part)
+            parts = []
+            for index, item in enumerate(value):
+                parts.append((yield from self.walk_value(item, path, index)))
+            return _sequence(value, parts)
+        if kind == MAPPING and value:
+            path = TreePath(parent, part)
+            entries = {}
+            for name, item in value.items():
+                entries[name] = yield from self.walk_value(item, path, str(name))
+            return _mapping(value, entries)
+        return _KEEP
+
+    # -- shared by both walks ----------------------------------------------------------
+
+    def _step(
+        self,
+        config: Configuration,
+        path: TreePath,
+        *,
+        origin: Registration | None,
+        factory: Callable[..., Any],
+        fixed: dict[str, Any],
+        assembled: list[tuple[str, Assemble]],
+    ) -> int:
+        """Add the step that builds ``config``; return its index."""
+        try:
+            checked = (factory, type(config)) in _accepted
+        except TypeError:  # an unhashable factory is checked every time
+            checked = False
+        if not checked:
+            _check_signature(factory, config, path)
+        key = None if origin is None else origin.key
+        self.steps.append((factory, fixed, tuple(assembled), BuildInfo(key, config, path)))
+        index = len(self.steps) - 1
+        self.done[id(config)] = index
+        return index
 
 
-def _factory(config: Configuration) -> Callable[..., Any] | None:
-    entry = registration_of(config)
-    return type(config).__component__ if entry is None else entry.component
+def _factory(config: Configuration, origin: Registration | None) -> Callable[..., Any] | None:
+    return type(config).__component__ if origin is None else origin.component
 
 
-def _sequence(original: list[Any] | tuple[Any, ...], parts: list[Any]) -> _Constant | Assemble:
-    if all(isinstance(part, _Constant) for part in parts):
-        return _Constant(original)
+def _sequence(original: list[Any] | tuple[Any, ...], parts: list[Part]) -> Part:
+    if parts.count(_KEEP) == len(parts):  # nothing to build: the list as it is
+        return _KEEP
     kind = tuple if isinstance(original, tuple) else list
-    getters = [_getter(part) for part in parts]
+    for part in parts:
+        if type(part) is not int:
+            break
+    else:  # components only, the usual case: take them straight from the results
+        indices = tuple(parts)
+        if kind is tuple:
+            return lambda results: tuple([results[index] for index in indices])
+        return lambda results: [results[index] for index in indices]
+    getters = [_getter(part, item) for part, item in zip(parts, original, strict=True)]
     return lambda results: kind([get(results) for get in getters])
 
 
-def _mapping(original: dict[Any, Any], entries: dict[Any, Any]) -> _Constant | Assemble:
-    if all(isinstance(part, _Constant) for part in entries.values()):
-        return _Constant(original)
-    getters = [(name, _getter(part)) for name, part in entries.items()]
+def _mapping(original: dict[Any, Any], entries: dict[Any, Part]) -> Part:
+    parts = list(entries.values())
+    if parts.count(_KEEP) == len(parts):
+        return _KEEP
+    getters = [(name, _getter(part, original[name])) for name, part in entries.items()]
     return lambda results: {name: get(results) for name, get in getters}
 
 
-def _getter(part: _Constant | Assemble) -> Assemble:
-    if isinstance(part, _Constant):
-        value = part.value
+def _getter(part: Part, value: Any) -> Assemble:
+    """How to get a value at run time from its part (``value`` is the original)."""
+    if part is _KEEP:
         return lambda _: value
-    return part
+    if type(part) is int:
+        return itemgetter(part)
+    getter: Assemble = part
+    return getter
 
 
-_accepted: dict[tuple[Callable[..., Any], frozenset[str]], None] = {}
+# (factory, configuration class) pairs whose signatures have been checked.
+_accepted: dict[tuple[Callable[..., Any], type[Configuration]], None] = {}
 
 
 def _check_signature(factory: Callable[..., Any], config: Configuration, path: TreePath) -> None:
-    """Refuse, once per pair, a constructor that cannot take its configuration's fields."""
+    """Refuse a constructor that cannot take its configuration's fields; else remember it."""
     fields = frozenset(type(config).model_fields)
-    with contextlib.suppress(TypeError):  # an unhashable callable is checked every time
-        if (factory, fields) in _accepted:
-            return
     try:
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):  # some builtins have no signature to check
-        _remember(factory, fields)
+        _remember(factory, type(config))
         return
     names = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     if not any(p.kind is p.VAR_KEYWORD for p in parameters):
@@ -204,12 +316,12 @@ def _check_signature(factory: Callable[..., Any], config: Configuration, path: T
             f"which {type(config).__name__} does not have"
         )
         raise UsageError(msg)
-    _remember(factory, fields)
+    _remember(factory, type(config))
 
 
-def _remember(factory: Callable[..., Any], fields: frozenset[str]) -> None:
+def _remember(factory: Callable[..., Any], cls: type[Configuration]) -> None:
     with contextlib.suppress(TypeError):  # unhashable: not remembered
-        _accepted[factory, fields] = None
+        _accepted[factory, cls] = None
 
 
 def _name(factory: Callable[..., Any]) -> str:

@@ -1,9 +1,15 @@
-"""Walking configuration trees without recursion.
+"""Walking configuration trees without running out of stack.
 
 Configuration trees can be as deep as the user likes (a chain of 10,000 references is
 fine), so the walkers here are written as generators driven by :func:`run`: a node's
 generator yields the generator of each child node it needs and receives the child's
 result back, and ``run`` keeps those generators on a list instead of the call stack.
+
+Generators cost about three times what plain calls cost, so the walks that every first
+build makes (resolving and compiling) recurse instead while they are shallow, and hand
+any branch deeper than :data:`DEEP` nodes to a generator walk; :func:`walk` runs such a
+pair. :func:`kind_of` tells those walks what a value is without repeated ``isinstance``
+checks.
 """
 
 from __future__ import annotations
@@ -11,16 +17,38 @@ from __future__ import annotations
 import gc
 import types
 import typing
-from collections.abc import Generator, Mapping, Sequence
-from typing import Any, Union, get_args, get_origin
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from cinnamon._configuration import Configuration
 from cinnamon._key import RegistrationKey
 
-__all__ = ["TreePath", "Walk", "dynamic_fields", "join", "run"]
+__all__ = [
+    "DEEP",
+    "KEY",
+    "KINDS",
+    "MAPPING",
+    "NODE",
+    "PLAIN",
+    "SEQUENCE",
+    "TreePath",
+    "Walk",
+    "dynamic_fields",
+    "join",
+    "kind_of",
+    "run",
+    "walk",
+]
+
+T = TypeVar("T")
 
 #: A node's generator: yields child generators, receives their results, returns its own.
 Walk = Generator["Walk", Any, Any]
+
+#: How many configurations deep a recursive walk goes before it hands the branch below to
+#: a generator walk. A level costs a recursive walk three or four Python frames (more
+#: for lists in lists), so this stays far below the default recursion limit of 1,000.
+DEEP = 40
 
 _UNIONS = (Union, types.UnionType)
 _dynamic: dict[type[Configuration], dict[str, tuple[type[Configuration], ...] | None]] = {}
@@ -36,6 +64,31 @@ def run(root: Walk) -> Any:
         gc.disable()
     try:
         return _drive(root)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def walk(fast: Callable[[], T], slow: Callable[[], Walk]) -> T:
+    """Return ``fast()``, a recursive walk; if it runs out of stack, drive ``slow()``.
+
+    A recursive walk goes at most :data:`DEEP` nodes deep before it hands the rest of a
+    branch to a generator walk (:func:`run`), so it runs out of stack only when its caller
+    was already deep in its own stack (or a value nests lists hundreds deep). Then the
+    walk starts over as generators alone, from ``slow()``: walks change nothing outside
+    themselves, so what the first attempt did is simply dropped. Garbage collection is
+    paused throughout, as :func:`run` pauses it.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        try:
+            return fast()
+        except RecursionError:
+            pass  # start over below, outside this handler: no chained traceback
+        result: T = _drive(slow())
+        return result
     finally:
         if paused:
             gc.enable()
@@ -95,6 +148,40 @@ class TreePath:
 def join(path: TreePath | None, part: str | int) -> TreePath:
     """Extend a path by a field name, a list index or a dict key."""
     return TreePath(path, part)
+
+
+# What a walk does with a value, by the value's type: follow a reference, enter a
+# configuration, go through the items of a list or tuple or the values of a dict, or
+# keep the value as it is. Nonzero, so that ``KINDS.get(type(value)) or kind_of(value)``
+# reads the cache inline and asks kind_of only for a type not met before.
+PLAIN, KEY, NODE, SEQUENCE, MAPPING = 1, 2, 3, 4, 5
+
+#: The kind of each type met so far; read it through ``kind_of`` or as above.
+KINDS: dict[type, int] = {type(None): PLAIN, int: PLAIN, float: PLAIN, str: PLAIN}
+
+
+def kind_of(value: Any) -> int:
+    """Return what a walk does with ``value``: ``KEY``, ``NODE``, ``SEQUENCE``, ...
+
+    The answer depends on the type alone and is kept per type: an ``isinstance`` check
+    against a configuration class (an ABC, to pydantic) costs several dictionary
+    look-ups, and a walk would make up to four of them per value.
+    """
+    cls = type(value)
+    kind = KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, RegistrationKey):
+            kind = KEY
+        elif issubclass(cls, Configuration):
+            kind = NODE
+        elif issubclass(cls, (list, tuple)):
+            kind = SEQUENCE
+        elif issubclass(cls, dict):
+            kind = MAPPING
+        else:
+            kind = PLAIN
+        KINDS[cls] = kind
+    return kind
 
 
 def dynamic_fields(
