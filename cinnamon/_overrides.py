@@ -15,7 +15,7 @@ from cinnamon._configuration import Configuration
 from cinnamon._declarative import Parts, _clean, _got, decode, flatten, render_path
 from cinnamon._key import RegistrationKey
 from cinnamon._resolve import origin_of, registration_of
-from cinnamon._tree import Walk, dynamic_fields, run
+from cinnamon._tree import Walk, dynamic_fields, map_references, run
 from cinnamon.errors import (
     CinnamonError,
     ConfigurationError,
@@ -280,30 +280,18 @@ class _Place:
 def _resolved(value: Any, registry: Registry | None, assignment: _Assignment) -> Any:
     """``value`` with every reference in it resolved through ``registry``."""
 
-    def walk(item: Any) -> Walk:
-        if isinstance(item, (RegistrationKey, Configuration)):
-            if registry is None:
-                if isinstance(item, Configuration):
-                    return item
-                reason = f"swapping in {str(item)!r} needs a registry to resolve it"
-                raise assignment.fail(reason)
-            try:
-                return registry.resolve(item)
-            except CinnamonError as error:
-                raise assignment.fail(f"cannot resolve the new value: {error}") from error
-        if isinstance(item, (list, tuple)):
-            items = []
-            for inner in item:
-                items.append((yield walk(inner)))  # noqa: PERF401 - a yield
-            return type(item)(items) if type(item) in (list, tuple) else items
-        if isinstance(item, dict):
-            table = {}
-            for key, inner in item.items():
-                table[key] = yield walk(inner)
-            return table
-        return item
+    def resolved(item: RegistrationKey | Configuration) -> Any:
+        if registry is None:
+            if isinstance(item, Configuration):
+                return item
+            reason = f"swapping in {str(item)!r} needs a registry to resolve it"
+            raise assignment.fail(reason)
+        try:
+            return registry.resolve(item)
+        except CinnamonError as error:
+            raise assignment.fail(f"cannot resolve the new value: {error}") from error
 
-    return run(walk(value))
+    return map_references(value, resolved)
 
 
 def replaced(container: Any, inner: list[Any], value: Any) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "dynamic_fields",
     "join",
     "kind_of",
+    "map_references",
     "run",
     "walk",
 ]
@@ -92,6 +93,30 @@ def walk(fast: Callable[[], T], slow: Callable[[], Walk]) -> T:
     finally:
         if paused:
             gc.enable()
+
+
+def map_references(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """Apply ``leaf`` to each reference and configuration inside ``value``.
+
+    Lists, tuples and dicts around them are rebuilt; other values are kept as they are.
+    """
+
+    def through(item: Any) -> Walk:
+        if isinstance(item, (RegistrationKey, Configuration)):
+            return leaf(item)
+        if isinstance(item, (list, tuple)):
+            items = []
+            for inner in item:
+                items.append((yield through(inner)))  # noqa: PERF401 - a yield
+            return type(item)(items) if type(item) in (list, tuple) else items
+        if isinstance(item, dict):
+            table = {}
+            for key, inner in item.items():
+                table[key] = yield through(inner)
+            return table
+        return item
+
+    return run(through(value))
 
 
 def _drive(root: Walk) -> Any:

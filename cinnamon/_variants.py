@@ -48,7 +48,7 @@ from cinnamon._key import RegistrationKey
 from cinnamon._overrides import Copier, apply_overrides, parse_path, path_prefix, replaced
 from cinnamon._plan import compile_plan
 from cinnamon._resolve import registration_of, resolve
-from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
+from cinnamon._tree import TreePath, dynamic_fields, join, map_references, run
 from cinnamon.errors import (
     ConditionError,
     ConfigurationError,
@@ -470,23 +470,7 @@ class _Collector:
         if not _holds_reference_or_configuration(value):
             return value
         where = f"{self.label}.{render_path(parts)}"
-
-        def walk(item: Any) -> Walk:
-            if isinstance(item, (RegistrationKey, Configuration)):
-                return self._node(item, accepted, where, index)
-            if isinstance(item, (list, tuple)):
-                items = []
-                for inner in item:
-                    items.append((yield walk(inner)))  # noqa: PERF401 - a yield
-                return type(item)(items) if type(item) in (list, tuple) else items
-            if isinstance(item, dict):
-                table = {}
-                for key, inner in item.items():
-                    table[key] = yield walk(inner)
-                return table
-            return item
-
-        return run(walk(value))
+        return map_references(value, lambda item: self._node(item, accepted, where, index))
 
     def _node(
         self,
