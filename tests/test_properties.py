@@ -837,8 +837,12 @@ def test_dump_refuses_values_nested_deeper_than_the_writer_recurses(fmt: str) ->
     deep: Any = 1
     for _ in range(5_000):
         deep = [deep]
-    with pytest.raises(UsageError, match=f"nested too deeply to write as {fmt.upper()}"):
-        dump(Containers(anything=deep), format=fmt, aliases=ALIASES)  # type: ignore[arg-type]
+    if fmt == "json" and sys.version_info >= (3, 13):
+        # 3.13's C encoder writes indented JSON itself, without recursing in Python
+        assert dump(Containers(anything=deep), format=fmt, aliases=ALIASES)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(UsageError, match=f"nested too deeply to write as {fmt.upper()}"):
+            dump(Containers(anything=deep), format=fmt, aliases=ALIASES)  # type: ignore[arg-type]
     assert dump(Containers(anything=deep), aliases=ALIASES)  # TOML's writer does not recurse
 
 
