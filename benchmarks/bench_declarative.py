@@ -26,7 +26,7 @@ else:  # pragma: no cover
 from harness import fmt_time, measure, table
 
 from cinnamon import Component, Configuration, Param, Ref, Registry
-from cinnamon._declarative import load
+from cinnamon._files.declarative import load
 
 COUNT = 1000
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import table
 
 from cinnamon import Component, Configuration, Param, Registry
-from cinnamon._sweep import _context, sweep
+from cinnamon._runs.sweep import _context, sweep
 
 VARIANTS = 40
 TARGET_SECONDS = 0.05  # of CPU work per variant

@@ -10,22 +10,23 @@ import Registry`` and ``cinnamon.Registry`` work as usual.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cinnamon import errors as errors  # the submodule, always available
-    from cinnamon._callback import Callback
-    from cinnamon._component import BuildInfo, Component
-    from cinnamon._conditions import condition
-    from cinnamon._configuration import Configuration, Param, ParamInfo, Ref
-    from cinnamon._dump import dump
-    from cinnamon._fingerprint import fingerprint
-    from cinnamon._guard import guard
-    from cinnamon._key import RegistrationKey
-    from cinnamon._marks import registration
-    from cinnamon._overrides import apply_overrides
-    from cinnamon._pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
-    from cinnamon._registry import Registration, Registry
-    from cinnamon._schema import json_schema
-    from cinnamon._state import load_state, save_state
-    from cinnamon._sweep import SweepReport, sweep
-    from cinnamon._variants import Variant, Variants
+    from cinnamon._core.component import BuildInfo, Component
+    from cinnamon._core.conditions import condition
+    from cinnamon._core.configuration import Configuration, Param, ParamInfo, Ref
+    from cinnamon._core.key import RegistrationKey
+    from cinnamon._core.marks import registration
+    from cinnamon._core.registry import Registration
+    from cinnamon._files.dump import dump
+    from cinnamon._files.schema import json_schema
+    from cinnamon._hooks.callback import Callback
+    from cinnamon._hooks.guard import guard
+    from cinnamon._hooks.pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
+    from cinnamon._registry import Registry
+    from cinnamon._runs.fingerprint import fingerprint
+    from cinnamon._runs.overrides import apply_overrides
+    from cinnamon._runs.state import load_state, save_state
+    from cinnamon._runs.sweep import SweepReport, sweep
+    from cinnamon._runs.variants import Variant, Variants
     from cinnamon.errors import CinnamonError
 
     __version__: str
@@ -65,34 +66,34 @@ __all__ = [
 
 # Where each public name lives.
 _HOMES = {
-    "BuildInfo": "_component",
-    "Callback": "_callback",
-    "CallbackPipeline": "_pipeline",
+    "BuildInfo": "_core.component",
+    "Callback": "_hooks.callback",
+    "CallbackPipeline": "_hooks.pipeline",
     "CinnamonError": "errors",
-    "Component": "_component",
-    "Configuration": "_configuration",
-    "OrderedPipeline": "_pipeline",
-    "Param": "_configuration",
-    "ParamInfo": "_configuration",
-    "Pipeline": "_pipeline",
-    "PipelineConfig": "_pipeline",
-    "Ref": "_configuration",
-    "Registration": "_registry",
-    "RegistrationKey": "_key",
+    "Component": "_core.component",
+    "Configuration": "_core.configuration",
+    "OrderedPipeline": "_hooks.pipeline",
+    "Param": "_core.configuration",
+    "ParamInfo": "_core.configuration",
+    "Pipeline": "_hooks.pipeline",
+    "PipelineConfig": "_hooks.pipeline",
+    "Ref": "_core.configuration",
+    "Registration": "_core.registry",
+    "RegistrationKey": "_core.key",
     "Registry": "_registry",
-    "SweepReport": "_sweep",
-    "Variant": "_variants",
-    "Variants": "_variants",
-    "apply_overrides": "_overrides",
-    "condition": "_conditions",
-    "dump": "_dump",
-    "fingerprint": "_fingerprint",
-    "guard": "_guard",
-    "json_schema": "_schema",
-    "load_state": "_state",
-    "registration": "_marks",
-    "save_state": "_state",
-    "sweep": "_sweep",
+    "SweepReport": "_runs.sweep",
+    "Variant": "_runs.variants",
+    "Variants": "_runs.variants",
+    "apply_overrides": "_runs.overrides",
+    "condition": "_core.conditions",
+    "dump": "_files.dump",
+    "fingerprint": "_runs.fingerprint",
+    "guard": "_hooks.guard",
+    "json_schema": "_files.schema",
+    "load_state": "_runs.state",
+    "registration": "_core.marks",
+    "save_state": "_runs.state",
+    "sweep": "_runs.sweep",
 }
 
 

@@ -15,8 +15,8 @@ from cinnamon.errors import CinnamonError, DeclarationError, UsageError
 # The modules that need pydantic are imported where they are used, so that
 # `cinnamon --help` starts without them.
 if TYPE_CHECKING:
-    from cinnamon._configuration import Configuration
-    from cinnamon._key import RegistrationKey
+    from cinnamon._core.configuration import Configuration
+    from cinnamon._core.key import RegistrationKey
     from cinnamon._registry import Registry
 
 __all__ = ["main"]
@@ -190,9 +190,9 @@ def _project_settings() -> dict[str, list[str]]:
     path = Path("pyproject.toml")
     if not path.is_file():
         return {}
-    from cinnamon._declarative import _parse_toml  # noqa: PLC0415 - only when there is one
+    from cinnamon._files.declarative import parse_toml  # noqa: PLC0415 - only when there is one
 
-    data = _parse_toml(path.read_text(encoding="utf-8"), str(path))
+    data = parse_toml(path.read_text(encoding="utf-8"), str(path))
     tool = data.get("tool")
     settings = tool.get("cinnamon", {}) if isinstance(tool, dict) else {}
     if not isinstance(settings, dict):
@@ -213,7 +213,7 @@ def _project_settings() -> dict[str, list[str]]:
 
 
 def _registry(arguments: argparse.Namespace) -> Registry:
-    from cinnamon._declarative import load  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._files.declarative import load  # noqa: PLC0415 - keeps `--help` fast
     from cinnamon._registry import Registry  # noqa: PLC0415
 
     settings = _project_settings()
@@ -227,7 +227,7 @@ def _registry(arguments: argparse.Namespace) -> Registry:
 
 
 def _key(registry: Registry, text: str) -> RegistrationKey:
-    from cinnamon._key import RegistrationKey  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.key import RegistrationKey  # noqa: PLC0415 - keeps `--help` fast
 
     key = RegistrationKey.coerce(text)
     registry.get(key)  # a missing key fails here, with suggestions
@@ -237,7 +237,7 @@ def _key(registry: Registry, text: str) -> RegistrationKey:
 def _tree(registry: Registry, arguments: argparse.Namespace) -> Configuration:
     tree = registry.resolve(_key(registry, arguments.key))
     if arguments.overrides:
-        from cinnamon._overrides import apply_overrides  # noqa: PLC0415
+        from cinnamon._runs.overrides import apply_overrides  # noqa: PLC0415
 
         allow = [*_project_settings().get("allow", []), *arguments.allow]
         tree = apply_overrides(tree, arguments.overrides, registry=registry, allow=allow)
@@ -268,8 +268,8 @@ def _show(arguments: argparse.Namespace, out: _Output) -> int:
     registry = _registry(arguments)
     tree = _tree(registry, arguments)
     if arguments.format != "tree":
-        from cinnamon._dump import dump  # noqa: PLC0415
-        from cinnamon._key import RegistrationKey  # noqa: PLC0415
+        from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
+        from cinnamon._files.dump import dump  # noqa: PLC0415
 
         out.write(dump(tree, format=arguments.format, key=RegistrationKey.coerce(arguments.key)))
         return 0
@@ -279,7 +279,7 @@ def _show(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _validate(arguments: argparse.Namespace, out: _Output) -> int:
-    from cinnamon._plan import compile_plan  # noqa: PLC0415
+    from cinnamon._core.plan import compile_plan  # noqa: PLC0415
 
     registry = _registry(arguments)
     invalid = 0
@@ -300,8 +300,8 @@ def _validate(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _run(arguments: argparse.Namespace, out: _Output) -> int:
-    from cinnamon._key import RegistrationKey  # noqa: PLC0415
-    from cinnamon._plan import compile_plan  # noqa: PLC0415
+    from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
+    from cinnamon._core.plan import compile_plan  # noqa: PLC0415
 
     registry = _registry(arguments)
     tree = _tree(registry, arguments)
@@ -321,7 +321,7 @@ def _run(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _sweep(arguments: argparse.Namespace, out: _Output) -> int:
-    from cinnamon._sweep import sweep  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._runs.sweep import sweep  # noqa: PLC0415 - keeps `--help` fast
 
     registry = _registry(arguments)
     report = sweep(
@@ -375,7 +375,7 @@ def _graph(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _schema(arguments: argparse.Namespace, out: _Output) -> int:
-    from cinnamon._schema import json_schema  # noqa: PLC0415
+    from cinnamon._files.schema import json_schema  # noqa: PLC0415
 
     registry = _registry(arguments)
     text = json.dumps(json_schema(registry), indent=2, sort_keys=True) + "\n"
@@ -391,7 +391,7 @@ def _schema(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _qualname(thing: Any) -> str:
-    from cinnamon._declarative import class_name  # noqa: PLC0415
+    from cinnamon._files.declarative import class_name  # noqa: PLC0415
 
     try:
         return class_name(thing).replace(":", ".")
@@ -401,7 +401,7 @@ def _qualname(thing: Any) -> str:
 
 def _children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
     """Yield the configurations inside a field's value, with their field paths."""
-    from cinnamon._configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
 
     if isinstance(value, Configuration):
         yield path, value
@@ -414,7 +414,7 @@ def _children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
 
 
 def _label(config: Configuration) -> str:
-    from cinnamon._resolve import registration_of  # noqa: PLC0415
+    from cinnamon._core.resolve import registration_of  # noqa: PLC0415
 
     entry = registration_of(config)
     component = entry.component if entry else type(config).__component__
@@ -424,7 +424,7 @@ def _label(config: Configuration) -> str:
 
 
 def _graph_of(tree: Configuration) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]]]:
-    from cinnamon._tree import dynamic_fields  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.tree import dynamic_fields  # noqa: PLC0415 - keeps `--help` fast
 
     numbers: dict[int, int] = {}
     nodes: list[tuple[int, str]] = []
@@ -474,7 +474,7 @@ def _field_lines(
     config: Configuration, prefix: str, out: _Output
 ) -> Iterator[str | tuple[Configuration, str]]:
     """Yield one config's lines, and (child, prefix) where a child's lines belong."""
-    from cinnamon._configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
 
     params = type(config).params()
     names = list(type(config).model_fields)

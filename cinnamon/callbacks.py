@@ -44,9 +44,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from cinnamon._callback import Callback
-from cinnamon._configuration import Configuration, Param
-from cinnamon._files import atomic_write
+from cinnamon._core.configuration import Configuration, Param
+from cinnamon._files.atomic import atomic_write
+from cinnamon._hooks.callback import Callback
 from cinnamon.errors import NotFoundError, UsageError
 
 __all__ = [

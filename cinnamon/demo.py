@@ -23,12 +23,12 @@ from typing import Any
 
 from pydantic import field_validator
 
-from cinnamon._callback import Callback
-from cinnamon._component import Component
-from cinnamon._conditions import condition
-from cinnamon._configuration import Configuration, Param, Ref
-from cinnamon._dump import dump
-from cinnamon._guard import guard
+from cinnamon._core.component import Component
+from cinnamon._core.conditions import condition
+from cinnamon._core.configuration import Configuration, Param, Ref
+from cinnamon._files.dump import dump
+from cinnamon._hooks.callback import Callback
+from cinnamon._hooks.guard import guard
 from cinnamon.errors import CinnamonError, ConfigurationError, UsageError
 
 __all__ = [

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cinnamon._key import RegistrationKey
+    from cinnamon._core.key import RegistrationKey
 
 __all__ = [
     "AlreadyRegisteredError",
@@ -247,3 +247,15 @@ def _rebuild(cls: type[CinnamonError], args: tuple[Any, ...], state: dict[str, A
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """Attach ``note`` to ``error`` (shown under its traceback), on every Python."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # pragma: no cover - Python 3.10 has no add_note; keep the note where 3.11 looks
+        notes = getattr(error, "__notes__", None)
+        if not isinstance(notes, list):
+            notes = []
+            error.__notes__ = notes  # type: ignore[attr-defined]
+        notes.append(note)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cinnamon import Component, Configuration, Param, Ref, RegistrationKey, Registry
-from cinnamon._conditions import condition
+from cinnamon._core.conditions import condition
 
 
 class Adder(Component):

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-import cinnamon._resolve
+import cinnamon._core.resolve
 from cinnamon import Component, Configuration, Param, Ref, RegistrationKey, Registry, condition
-from cinnamon._conditions import check_conditions, conditions_of
+from cinnamon._core.conditions import check_conditions, conditions_of
 from cinnamon.errors import ConditionError, UsageError
 
 
@@ -262,7 +262,7 @@ def test_trees_without_conditions_never_reach_the_checker(monkeypatch: pytest.Mo
         msg = "no node here has a condition"
         raise AssertionError(msg)
 
-    monkeypatch.setattr(cinnamon._resolve, "check_nodes", refuse)
+    monkeypatch.setattr(cinnamon._core.resolve, "check_nodes", refuse)
     registry = Registry()
     registry.register(DataConfig(), name="data")
     assert registry.resolve("data") == DataConfig()

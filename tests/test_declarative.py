@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cinnamon import Configuration, Registration, RegistrationKey, Registry
-from cinnamon._declarative import _Document, check_allow, decode, load, loads
-from cinnamon._resolve import registration_of
+from cinnamon._core.resolve import registration_of
+from cinnamon._files.declarative import _Document, check_allow, decode, load, loads
 from cinnamon.errors import CinnamonError, DeclarationError, UsageError
 
 ALLOW = [fx.ROOT]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cinnamon import Callback, CallbackPipeline, PipelineConfig, RegistrationKey, Registry
-from cinnamon._declarative import load, loads
+from cinnamon._files.declarative import load, loads
 from cinnamon.callbacks import (
     CheckpointConfig,
     EarlyStopping,

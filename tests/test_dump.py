@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cinnamon import Configuration, RegistrationKey, Registry
-from cinnamon._declarative import loads
-from cinnamon._dump import dump
-from cinnamon._resolve import registration_of
+from cinnamon._core.resolve import registration_of
+from cinnamon._files.declarative import loads
+from cinnamon._files.dump import dump
 from cinnamon.errors import UsageError
 
 if sys.version_info >= (3, 11):

@@ -442,7 +442,7 @@ def _crash_at_write(patch: pytest.MonkeyPatch, fault: str, crash_at: int, seen: 
 def test_a_crash_at_any_write_of_a_state_save_keeps_the_previous_save(
     encoding: str, fault: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state = pytest.importorskip("cinnamon._state")
+    state = pytest.importorskip("cinnamon._runs.state")
     registry = Registry()
     registry.register(CounterConfig(start=1), name="counter")
     counter = registry.build("counter", Counter)

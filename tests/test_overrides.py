@@ -4,8 +4,8 @@ import declarative_fixtures as fx
 import pytest
 
 from cinnamon import RegistrationKey, Registry
-from cinnamon._overrides import apply_overrides, parse_path
-from cinnamon._resolve import registration_of
+from cinnamon._core.resolve import registration_of
+from cinnamon._runs.overrides import apply_overrides, parse_path
 from cinnamon.errors import DeclarationError, UsageError
 
 ALLOW = [fx.ROOT]

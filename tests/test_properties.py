@@ -55,7 +55,7 @@ from cinnamon import (
     fingerprint,
     registration,
 )
-from cinnamon._dump import _toml
+from cinnamon._files.dump import _toml
 from cinnamon.errors import (
     CinnamonError,
     ConfigurationError,
@@ -800,9 +800,9 @@ def _bounded_run(root: Any, limit: int = 20_000) -> Any:
 
 
 def test_resolve_refuses_a_tree_that_holds_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    import cinnamon._resolve
+    import cinnamon._core.resolve
 
-    monkeypatch.setattr(cinnamon._resolve, "run", _bounded_run)
+    monkeypatch.setattr(cinnamon._core.resolve, "run", _bounded_run)
     registry = Registry()
     registry.register(_holds_itself(), name="loop")
     with pytest.raises(CinnamonError, match=r"loop\.many\[1\]"):

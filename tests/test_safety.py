@@ -66,8 +66,8 @@ class NameConfig(Configuration):
 @pytest.mark.parametrize(
     "component",
     [
-        "cinnamon._declarative:importlib.import_module",  # a module attribute of cinnamon...
-        "cinnamon._registry:importlib.import_module",
+        "cinnamon._files.declarative:importlib.import_module",  # a module attribute of cinnamon...
+        "cinnamon._core.registry:importlib.import_module",
         "cinnamon._cli:os.makedirs",  # ...reaches any function of the standard library
     ],
 )
@@ -192,7 +192,7 @@ class _Touch:
 
 
 def test_a_state_is_never_unpickled_unless_asked_even_with_a_forged_record(tmp_path: Path) -> None:
-    state = pytest.importorskip("cinnamon._state")
+    state = pytest.importorskip("cinnamon._runs.state")
     registry = Registry()
     registry.register(OpaqueConfig(), name="opaque")
     opaque = registry.build("opaque")

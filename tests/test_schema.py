@@ -9,8 +9,8 @@ import declarative_fixtures as fx
 import pytest
 
 from cinnamon import Configuration, RegistrationKey, Registry
-from cinnamon._declarative import loads
-from cinnamon._schema import json_schema
+from cinnamon._files.declarative import loads
+from cinnamon._files.schema import json_schema
 from cinnamon.errors import UsageError
 
 if sys.version_info >= (3, 11):

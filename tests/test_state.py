@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import sweep_fixtures as fx
 
-import cinnamon._state as state_module
+import cinnamon._runs.state as state_module
 from cinnamon import RegistrationKey, Registry, apply_overrides, fingerprint
-from cinnamon._files import atomic_write
-from cinnamon._plan import compile_plan
-from cinnamon._state import load_state, save_state
+from cinnamon._core.plan import compile_plan
+from cinnamon._files.atomic import atomic_write
+from cinnamon._runs.state import load_state, save_state
 from cinnamon.errors import StateError, StateMismatchError, UsageError
 
 
@@ -216,7 +216,7 @@ def test_atomic_write_leaves_the_old_file_when_it_fails(
         msg = "disk full"
         raise OSError(msg)
 
-    monkeypatch.setattr("cinnamon._files.os.fsync", fail)
+    monkeypatch.setattr("cinnamon._files.atomic.os.fsync", fail)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, "new, and longer than the old")
     assert target.read_text() == "old"

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import sweep_fixtures as fx
 
-import cinnamon._sweep as sweep_module
+import cinnamon._runs.sweep as sweep_module
 from cinnamon import Registry, fingerprint
-from cinnamon._sweep import SweepReport, _Progress, read_results, sweep
+from cinnamon._runs.sweep import SweepReport, _Progress, read_results, sweep
 from cinnamon.errors import StateError, UsageError
 
 FIXTURES = Path(__file__).resolve().parent
@@ -457,7 +457,7 @@ def test_dask_without_dask_says_what_to_install(
 
 
 def test_importing_cinnamon_does_not_import_dask() -> None:
-    code = "import cinnamon._sweep, sys; print('distributed' in sys.modules)"
+    code = "import cinnamon._runs.sweep, sys; print('distributed' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

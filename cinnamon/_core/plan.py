@@ -13,10 +13,10 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, final
 
-from cinnamon._component import BuildInfo, Component
-from cinnamon._configuration import Configuration
-from cinnamon._resolve import origin_of, registration_of
-from cinnamon._tree import (
+from cinnamon._core.component import BuildInfo, Component
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.resolve import origin_of, registration_of
+from cinnamon._core.tree import (
     DEEP,
     KINDS,
     MAPPING,
@@ -29,12 +29,12 @@ from cinnamon._tree import (
     run,
     walk,
 )
-from cinnamon.errors import UsageError
+from cinnamon.errors import UsageError, add_note
 
 if TYPE_CHECKING:
-    from cinnamon._registry import Registration
+    from cinnamon._core.registry import Registration
 
-__all__ = ["Plan", "add_note", "compile_plan"]
+__all__ = ["Plan", "compile_plan"]
 
 _set = object.__setattr__  # also bypasses a component's own (say, freezing) __setattr__
 
@@ -124,7 +124,7 @@ class _Compiler:
     """One compilation's steps, and its two walks.
 
     ``node`` and ``value`` recurse; ``walk_node`` and ``walk_value`` do the same as
-    generators, for branches deeper than ``DEEP`` (see ``cinnamon._tree``). The two must
+    generators, for branches deeper than ``DEEP`` (see ``cinnamon._core.tree``). The two must
     stay in step; both end a node with ``_step``. As in resolving, a value's path is
     made only when a node or a container in it needs one.
     """
@@ -326,15 +326,3 @@ def _remember(factory: Callable[..., Any], cls: type[Configuration]) -> None:
 
 def _name(factory: Callable[..., Any]) -> str:
     return f"{getattr(factory, '__qualname__', repr(factory))}()"
-
-
-def add_note(error: BaseException, note: str) -> None:
-    """Attach ``note`` to ``error`` (shown under its traceback), on every Python."""
-    if hasattr(error, "add_note"):
-        error.add_note(note)
-    else:  # pragma: no cover - Python 3.10 has no add_note; keep the note where 3.11 looks
-        notes = getattr(error, "__notes__", None)
-        if not isinstance(notes, list):
-            notes = []
-            error.__notes__ = notes  # type: ignore[attr-defined]
-        notes.append(note)

@@ -36,19 +36,19 @@ from typing import TYPE_CHECKING, Any, NoReturn, final
 
 from pydantic import ValidationError
 
-from cinnamon._conditions import check_conditions
-from cinnamon._configuration import (
+from cinnamon._core.conditions import check_conditions
+from cinnamon._core.configuration import (
     Configuration,
     configuration_error,
     declared_variants,
     field_variants,
 )
-from cinnamon._declarative import Parts, render_path
-from cinnamon._key import RegistrationKey
-from cinnamon._overrides import Copier, apply_overrides, parse_path, path_prefix, replaced
-from cinnamon._plan import compile_plan
-from cinnamon._resolve import registration_of, resolve
-from cinnamon._tree import TreePath, dynamic_fields, join, map_references, run
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.plan import compile_plan
+from cinnamon._core.resolve import registration_of, resolve
+from cinnamon._core.tree import TreePath, dynamic_fields, join, map_references, run
+from cinnamon._files.declarative import Parts, render_path
+from cinnamon._runs.overrides import Copier, apply_overrides, parse_path, path_prefix, replaced
 from cinnamon.errors import (
     ConditionError,
     ConfigurationError,
@@ -57,7 +57,7 @@ from cinnamon.errors import (
 )
 
 if TYPE_CHECKING:
-    from cinnamon._registry import Registry
+    from cinnamon._core.registry import BaseRegistry
 
 __all__ = ["Variant", "Variants", "variants_of"]
 
@@ -340,11 +340,14 @@ class Variant:
 
 
 def variants_of(
-    registry: Registry,
+    registry: BaseRegistry,
     target: RegistrationKey | str | Configuration,
     overrides: Mapping[str, Any] | Iterable[str] = (),
 ) -> Variants:
-    """Collect the grid of ``target``'s resolved tree; see :meth:`Registry.variants`."""
+    """Collect the grid of ``target``'s resolved tree.
+
+    See :meth:`Registry.variants <cinnamon.Registry.variants>`.
+    """
     if isinstance(target, Configuration):
         root: Configuration | RegistrationKey = target
         label = type(target).__name__
@@ -391,7 +394,7 @@ class _Collector:
 
     __slots__ = ("axes", "label", "pinned", "registry", "seen")
 
-    def __init__(self, registry: Registry, label: str, pinned: list[Parts]) -> None:
+    def __init__(self, registry: BaseRegistry, label: str, pinned: list[Parts]) -> None:
         self.registry = registry
         self.label = label
         self.pinned = set(pinned)  # membership only; never iterated

@@ -2,7 +2,7 @@
 
 A :class:`CallbackPipeline` dispatches a hookpoint by flattening itself (and the
 pipelines nested in it) into the bound methods that implement it, kept as one entry of
-the dispatch tables of :mod:`cinnamon._callback`. Any change to a pipeline's children
+the dispatch tables of :mod:`cinnamon._hooks.callback`. Any change to a pipeline's children
 drops its tables and those of every pipeline that holds it, found through weak parent
 links, so the tables are never stale and no call pays for a check.
 """
@@ -14,9 +14,9 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
-from cinnamon._callback import Callback, Hook, forget, lock, state_of
-from cinnamon._component import Component
-from cinnamon._configuration import Configuration, Param, Ref
+from cinnamon._core.component import Component
+from cinnamon._core.configuration import Configuration, Param, Ref
+from cinnamon._hooks.callback import Callback, Hook, forget, lock, state_of
 from cinnamon.errors import ConfigurationError, NotFoundError, UsageError
 
 __all__ = ["CallbackPipeline", "OrderedPipeline", "Pipeline", "PipelineConfig"]

@@ -23,9 +23,8 @@ from pathlib import Path
 from types import FunctionType, MethodType
 from typing import Any, ClassVar
 
-from cinnamon._component import Component
-from cinnamon._plan import add_note
-from cinnamon.errors import HookpointError, UsageError
+from cinnamon._core.component import Component
+from cinnamon.errors import HookpointError, UsageError, add_note
 
 __all__ = [
     "Callback",

@@ -10,12 +10,19 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
-from cinnamon._conditions import check_conditions
-from cinnamon._configuration import Configuration
-from cinnamon._declarative import Parts, _clean, _got, decode, flatten, render_path
-from cinnamon._key import RegistrationKey
-from cinnamon._resolve import origin_of, registration_of
-from cinnamon._tree import Walk, dynamic_fields, map_references, run
+from cinnamon._core.conditions import check_conditions
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.resolve import origin_of, registration_of
+from cinnamon._core.tree import Walk, dynamic_fields, map_references, run
+from cinnamon._files.declarative import (
+    Parts,
+    clean_location,
+    decode,
+    describe_input,
+    flatten,
+    render_path,
+)
 from cinnamon.errors import (
     CinnamonError,
     ConfigurationError,
@@ -30,7 +37,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
 if TYPE_CHECKING:
-    from cinnamon._registry import Registry
+    from cinnamon._core.registry import BaseRegistry
 
 __all__ = ["Copier", "apply_overrides", "parse_path", "path_prefix", "replaced"]
 
@@ -49,7 +56,7 @@ def apply_overrides(
     tree: Configuration,
     overrides: Mapping[str, Any] | Iterable[str],
     *,
-    registry: Registry | None = None,
+    registry: BaseRegistry | None = None,
     allow: Iterable[str] = (),
     aliases: Mapping[str, Any] | None = None,
     conditions: bool = True,
@@ -152,7 +159,7 @@ class _Assignment:
             reason, file=f"override {self.label!r}", path=render_path(parts or self.parts)
         )
 
-    def apply(self, root: Configuration, registry: Registry | None) -> None:
+    def apply(self, root: Configuration, registry: BaseRegistry | None) -> None:
         owner, field, inner = self._find(root)
         value = _resolved(self.value, registry, self)
         if inner:
@@ -213,7 +220,7 @@ def _dict_key(table: dict[Any, Any], part: str | int) -> Any:
 
 def _assignments(
     overrides: Mapping[str, Any] | Iterable[str],
-    registry: Registry | None,
+    registry: BaseRegistry | None,
     allow: Iterable[str],
     aliases: Mapping[str, Any] | None,
 ) -> list[_Assignment]:
@@ -243,7 +250,7 @@ def _assignments(
 def _parse_value(
     text: str,
     assignment: _Assignment,
-    registry: Registry | None,
+    registry: BaseRegistry | None,
     allow: Iterable[str],
     aliases: Mapping[str, Any] | None,
 ) -> Any:
@@ -277,7 +284,7 @@ class _Place:
         return self.assignment.fail(reason, (*self.assignment.parts, *parts[1:]))
 
 
-def _resolved(value: Any, registry: Registry | None, assignment: _Assignment) -> Any:
+def _resolved(value: Any, registry: BaseRegistry | None, assignment: _Assignment) -> Any:
     """``value`` with every reference in it resolved through ``registry``."""
 
     def resolved(item: RegistrationKey | Configuration) -> Any:
@@ -315,9 +322,9 @@ def replaced(container: Any, inner: list[Any], value: Any) -> Any:
 def _reason(error: ConfigurationError, field: str, value: Any) -> str:
     reasons = []
     for loc, detail in flatten(error):
-        inner = _clean(loc, {field: value}, keep_last=detail["type"] == "missing")
+        inner = clean_location(loc, {field: value}, keep_last=detail["type"] == "missing")
         where = f"at {render_path(inner[1:])}: " if len(inner) > 1 else ""
-        reasons.append(f"{where}{detail['msg']} (got {_got(detail['input'])})")
+        reasons.append(f"{where}{detail['msg']} (got {describe_input(detail['input'])})")
     return "; ".join(reasons) or str(error)
 
 

@@ -22,9 +22,9 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
-from cinnamon._configuration import Configuration
-from cinnamon._tree import TreePath, join
-from cinnamon.errors import ConditionError, UsageError
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.tree import TreePath, join
+from cinnamon.errors import ConditionError, UsageError, add_note
 
 __all__ = ["Condition", "check_conditions", "check_nodes", "condition", "conditions_of"]
 
@@ -160,8 +160,6 @@ def _check(node: Configuration, path: TreePath, name: str, method: Callable[[Any
     except (ValueError, AssertionError) as error:
         raise ConditionError(str(path), name, str(error)) from error
     except Exception as error:
-        from cinnamon._plan import add_note  # noqa: PLC0415 - the plan imports resolution
-
         add_note(error, f"cinnamon: raised while checking condition {name!r} at {str(path)!r}")
         raise
     if result is None:

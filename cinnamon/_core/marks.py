@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
-from cinnamon._configuration import Configuration
-from cinnamon._key import DEFAULT_NAMESPACE, RegistrationKey
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import DEFAULT_NAMESPACE, RegistrationKey
 from cinnamon.errors import UsageError
 
 __all__ = ["Mark", "marked_in", "registration"]

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cinnamon._configuration import Configuration
-from cinnamon._key import RegistrationKey
-from cinnamon._resolve import registration_of
-from cinnamon._tree import TreePath, join
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.resolve import registration_of
+from cinnamon._core.tree import TreePath, join
 from cinnamon.errors import UsageError
 
 __all__ = ["fingerprint"]

@@ -11,11 +11,11 @@ from typing import Any, final
 
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
-from cinnamon._configuration import Configuration
-from cinnamon._declarative import Format, class_name
-from cinnamon._key import RegistrationKey
-from cinnamon._resolve import registration_of
-from cinnamon._tree import TreePath, Walk, dynamic_fields, join, run
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.resolve import registration_of
+from cinnamon._core.tree import TreePath, Walk, dynamic_fields, join, run
+from cinnamon._files.declarative import Format, class_name
 from cinnamon.errors import UsageError
 
 __all__ = ["dump"]

@@ -24,12 +24,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from cinnamon._component import BuildInfo, Component
-from cinnamon._dump import dump
-from cinnamon._files import atomic_write, sync_folder
-from cinnamon._fingerprint import fingerprint
-from cinnamon._plan import add_note
-from cinnamon.errors import StateError, StateMismatchError, UsageError
+from cinnamon._core.component import BuildInfo, Component
+from cinnamon._files.atomic import atomic_write, sync_folder
+from cinnamon._files.dump import dump
+from cinnamon._runs.fingerprint import fingerprint
+from cinnamon.errors import StateError, StateMismatchError, UsageError, add_note
 
 __all__ = ["load_state", "save_state"]
 

@@ -13,20 +13,19 @@ from pydantic.json_schema import (
     models_json_schema,
 )
 
-from cinnamon._configuration import Configuration
-from cinnamon._declarative import class_name
-from cinnamon._key import _KEY_RE
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import KEY_RE
+from cinnamon._core.registry import BaseRegistry
+from cinnamon._files.declarative import class_name, configurations_in
 from cinnamon.errors import UsageError
 
 if TYPE_CHECKING:
     from pydantic_core import core_schema
 
-    from cinnamon._registry import Registry
-
 __all__ = ["json_schema"]
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_KEY_PATTERN = f"^{_KEY_RE.pattern}$"
+_KEY_PATTERN = f"^{KEY_RE.pattern}$"
 _IMPORT_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"
 _REFERENCE = "cinnamon.Reference"
 
@@ -51,7 +50,7 @@ class _Generator(GenerateJsonSchema):
 
 
 def json_schema(
-    source: Registry | Iterable[type[Configuration]],
+    source: BaseRegistry | Iterable[type[Configuration]],
     *,
     aliases: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -176,10 +175,8 @@ def _with_variants(defs: dict[str, Any], ref: str) -> str:
     return f"#/$defs/{name}.fields"
 
 
-def _classes(source: Registry | Iterable[type[Configuration]]) -> list[type[Configuration]]:
-    from cinnamon._registry import Registry  # noqa: PLC0415 - the registry imports us
-
-    if isinstance(source, Registry):
+def _classes(source: BaseRegistry | Iterable[type[Configuration]]) -> list[type[Configuration]]:
+    if isinstance(source, BaseRegistry):
         found = [type(source.get(key).config) for key in source]
     else:
         found = list(source)
@@ -239,9 +236,7 @@ def _def_name(defs: dict[str, Any], cls: type[Configuration]) -> str:
 
 
 def _configurations(annotation: Any) -> list[type[Configuration]]:
-    from cinnamon._declarative import _configurations_in  # noqa: PLC0415 - shared helper
-
-    return _configurations_in(annotation)
+    return configurations_in(annotation)
 
 
 def _inline(definition: dict[str, Any], names: list[str]) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from cinnamon._conditions import check_nodes, conditions_of
-from cinnamon._configuration import Configuration
-from cinnamon._key import RegistrationKey
-from cinnamon._tree import (
+from cinnamon._core.conditions import check_nodes, conditions_of
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.tree import (
     DEEP,
     KEY,
     KINDS,
@@ -28,7 +28,7 @@ from cinnamon._tree import (
 from cinnamon.errors import ConfigurationError, CycleError, NotRegisteredError
 
 if TYPE_CHECKING:
-    from cinnamon._registry import Registration
+    from cinnamon._core.registry import Registration
 
 __all__ = ["origin_of", "registration_of", "resolve"]
 
@@ -100,7 +100,7 @@ class _Resolver:
 
     ``node``, ``value`` and ``reference`` recurse; ``walk_node``, ``walk_value`` and
     ``walk_reference`` do the same as generators, for branches deeper than ``DEEP``
-    (see ``cinnamon._tree``). The two must stay in step: same order, same checks, same
+    (see ``cinnamon._core.tree``). The two must stay in step: same order, same checks, same
     errors.
 
     A value's path is made only when something needs it (a node, a reference, a

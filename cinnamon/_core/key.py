@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
 
-__all__ = ["DEFAULT_NAMESPACE", "RegistrationKey"]
+__all__ = ["DEFAULT_NAMESPACE", "KEY_RE", "RegistrationKey"]
 
 DEFAULT_NAMESPACE = "default"
 
 _PART = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 _PART_RE = re.compile(_PART)
-_KEY_RE = re.compile(
+KEY_RE = re.compile(
     rf"(?:(?P<namespace>{_PART}):)?(?P<name>{_PART})(?:\[(?P<tags>{_PART}(?:,{_PART})*)\])?"
 )
 
@@ -101,7 +101,7 @@ class RegistrationKey:
         if not isinstance(text, str):
             msg = f"a key string must be a str, not {type(text).__name__}"
             raise UsageError(msg)
-        match = _KEY_RE.fullmatch(text)
+        match = KEY_RE.fullmatch(text)
         if match is None:
             msg = (
                 f"malformed key {text!r}: expected 'name', 'namespace:name' or "
@@ -205,7 +205,7 @@ class RegistrationKey:
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         """Describe a key as a string in its canonical form."""
-        return {"type": "string", "pattern": f"^{_KEY_RE.pattern}$", "title": "RegistrationKey"}
+        return {"type": "string", "pattern": f"^{KEY_RE.pattern}$", "title": "RegistrationKey"}
 
 
 def _unpickle(text: str, shared: bool) -> RegistrationKey:

@@ -29,13 +29,14 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, final, get_args, get_origin
+from typing import Any, Literal, Protocol, final, get_args, get_origin
 
 from pydantic import ValidationError
 
-from cinnamon._configuration import Configuration, check_variant, declare_variants
-from cinnamon._key import RegistrationKey
-from cinnamon._tree import TreePath, Walk, join, run
+from cinnamon._core.configuration import Configuration, check_variant, declare_variants
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.registry import BaseRegistry, Registration, make_registration
+from cinnamon._core.tree import TreePath, Walk, join, run
 from cinnamon.errors import ConfigurationError, DeclarationError, InvalidKeyError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -43,20 +44,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
-if TYPE_CHECKING:
-    from cinnamon._registry import Registration, Registry
-
 __all__ = [
     "DIRECTIVES",
     "FORMATS",
     "Format",
     "check_allow",
     "class_name",
+    "clean_location",
+    "configurations_in",
     "decode",
+    "describe_input",
     "flatten",
     "format_of",
     "load",
     "loads",
+    "parse_toml",
     "render_path",
 ]
 
@@ -77,7 +79,7 @@ _YAML_BUDGET = 1_000_000
 
 
 def load(
-    registry: Registry,
+    registry: BaseRegistry,
     path: str | os.PathLike[str],
     *,
     allow: Iterable[str] = (),
@@ -120,7 +122,7 @@ def load(
 
 
 def loads(
-    registry: Registry,
+    registry: BaseRegistry,
     text: str,
     *,
     format: Format = "toml",  # noqa: A002 - the natural name, as in json.loads' siblings
@@ -167,7 +169,7 @@ def decode(
     place: Place,
     *,
     root: str,
-    registry: Registry | None = None,
+    registry: BaseRegistry | None = None,
     allow: Iterable[str] = (),
     aliases: Mapping[str, Any] | None = None,
 ) -> Any:
@@ -208,14 +210,14 @@ def class_name(cls: Any) -> str:
         )
         raise UsageError(msg)
     # Prefer the public home of a class defined in a private module
-    # (cinnamon._pipeline:PipelineConfig is written as cinnamon:PipelineConfig).
+    # (cinnamon._hooks.pipeline:PipelineConfig is written as cinnamon:PipelineConfig).
     parts = module.split(".")
-    while len(parts) > 1 and any(part.startswith("_") for part in parts):
-        parent = sys.modules.get(".".join(parts[:-1]))
-        if parent is None or getattr(parent, qualname, None) is not cls:
-            break
-        parts.pop()
-    return f"{'.'.join(parts)}:{qualname}"
+    if any(part.startswith("_") for part in parts):
+        for end in range(1, len(parts)):  # the shortest public home wins
+            parent = sys.modules.get(".".join(parts[:end]))
+            if parent is not None and getattr(parent, qualname, None) is cls:
+                return f"{'.'.join(parts[:end])}:{qualname}"
+    return f"{module}:{qualname}"
 
 
 def format_of(path: str | os.PathLike[str]) -> Format:
@@ -279,9 +281,9 @@ def _identity(path: Path, name: str) -> Path:
 _TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
 
 
-def _parse_toml(text: str, name: str) -> dict[str, Any]:
+def parse_toml(text: str, name: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        table: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error.args[0]) if error.args else str(error)
         line: int | None = getattr(error, "lineno", None)
@@ -301,6 +303,7 @@ def _parse_toml(text: str, name: str) -> dict[str, Any]:
         raise DeclarationError(reason, file=name) from None
     except ValueError as error:  # a number past Python's 4,300-digit limit, say
         raise DeclarationError(f"invalid TOML: {error}", file=name) from None
+    return table
 
 
 def _parse_json(text: str, name: str) -> Any:
@@ -664,7 +667,7 @@ class _Document:
         self.node: Any = None
         self._index: dict[Parts, int] | None = None
         if fmt == "toml":
-            self.data: Any = _parse_toml(text, name)
+            self.data: Any = parse_toml(text, name)
         elif fmt == "json":
             self.data = _parse_json(text, name)
         else:
@@ -768,7 +771,7 @@ class _Loader:
     __slots__ = ("aliases", "allow", "names", "registered", "registry")
 
     def __init__(
-        self, registry: Registry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
+        self, registry: BaseRegistry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
     ) -> None:
         self.registry = registry
         self.allow = check_allow(allow)
@@ -910,7 +913,6 @@ class _Loader:
     # -- entries and values --
 
     def _registration(self, entry: _Entry) -> Registration:
-        from cinnamon._registry import _entry  # noqa: PLC0415 - the registry imports us
 
         data = entry.data
         if "config" not in data:
@@ -936,7 +938,7 @@ class _Loader:
         config = self._construct(cls, values, entry, TreePath(None, "fields"))
         if variants:
             declare_variants(config, variants)
-        return _entry(config, entry.key, component, data.get("description"))
+        return make_registration(config, entry.key, component, data.get("description"))
 
     def _variants(
         self, cls: type[Configuration], name: str, raw: dict[str, Any], entry: _Entry
@@ -1062,13 +1064,13 @@ class _Loader:
         problems: list[tuple[Parts, str]] = []
         for loc, detail in flatten(error):
             kind = detail["type"]
-            parts = _clean(loc, values, keep_last=kind == "missing")
+            parts = clean_location(loc, values, keep_last=kind == "missing")
             if kind == "extra_forbidden":
                 message = _unknown_field(cls, loc)
             elif kind == "missing":
                 message = "missing: this field has no default, so the file must set it"
             else:
-                message = f"{detail['msg']} (got {_got(detail['input'])})"
+                message = f"{detail['msg']} (got {describe_input(detail['input'])})"
             problems.append(((*at, *parts), message))
         if not problems:  # pragma: no cover - every branch was another union member's
             return place.fail(str(error), at)
@@ -1228,7 +1230,7 @@ def _path_or_repr(value: Any) -> str:
     return repr(value)
 
 
-def _got(value: Any) -> str:
+def describe_input(value: Any) -> str:
     if isinstance(value, Configuration):
         return f"a {type(value).__name__}"
     if isinstance(value, RegistrationKey):
@@ -1290,7 +1292,7 @@ def _other_branch(loc: tuple[Any, ...], details: list[Any]) -> bool:
     return False
 
 
-def _clean(loc: tuple[Any, ...], values: Any, *, keep_last: bool) -> Parts:
+def clean_location(loc: tuple[Any, ...], values: Any, *, keep_last: bool) -> Parts:
     """Drop the union members pydantic adds to a location, following the input's shape.
 
     Every part names something in the input except union members (``'MLPConfig'``,
@@ -1342,12 +1344,12 @@ def _classes_at(cls: type[Configuration], loc: tuple[Any, ...]) -> list[type[Con
         if annotations:
             found: list[type[Configuration]] = []
             for annotation in annotations:
-                found.extend(c for c in _configurations_in(annotation) if c not in found)
+                found.extend(c for c in configurations_in(annotation) if c not in found)
             current = found
     return current
 
 
-def _configurations_in(annotation: Any) -> list[type[Configuration]]:
+def configurations_in(annotation: Any) -> list[type[Configuration]]:
     found: list[type[Configuration]] = []
     stack = [annotation]
     seen = 0

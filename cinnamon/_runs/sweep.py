@@ -30,14 +30,15 @@ from typing import IO, Any, Literal, TextIO, final
 
 from pydantic_core import to_jsonable_python
 
-from cinnamon._configuration import Configuration
-from cinnamon._dump import dump
-from cinnamon._fingerprint import fingerprint
-from cinnamon._key import RegistrationKey
-from cinnamon._plan import compile_plan
-from cinnamon._registry import Registry
-from cinnamon._resolve import registration_of
-from cinnamon._variants import Variant
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.plan import compile_plan
+from cinnamon._core.registry import BaseRegistry
+from cinnamon._core.resolve import registration_of
+from cinnamon._files.declarative import loads
+from cinnamon._files.dump import dump
+from cinnamon._runs.fingerprint import fingerprint
+from cinnamon._runs.variants import Variant, variants_of
 from cinnamon.errors import CinnamonError, StateError, UsageError
 
 __all__ = ["SweepReport", "sweep"]
@@ -87,7 +88,7 @@ class SweepReport:
 
 
 def sweep(
-    registry: Registry,
+    registry: BaseRegistry,
     target: RegistrationKey | str | Configuration,
     *,
     method: str = "run",
@@ -142,7 +143,7 @@ def sweep(
     pool = _Pool.make(executor, workers, address)
     path = Path(results)
     try:
-        variants = registry.variants(target, overrides=overrides)
+        variants = variants_of(registry, target, overrides)
         with _Results(path) as store, _Progress(variants.count(), enabled=progress) as bar:
             runner = _Runner(
                 pool=pool,
@@ -628,8 +629,8 @@ def _rebuild(job: _Job) -> Any:
     key = RegistrationKey.coerce(job.key)
     if job.tree is not None:
         return compile_plan(job.tree, key.name).run()
-    registry = Registry()
-    registry.loads(job.text or "", format="json", allow=job.allow)
+    registry = BaseRegistry()
+    loads(registry, job.text or "", format="json", allow=job.allow)
     tree = registry.resolve(key)
     if job.fingerprint is not None and fingerprint(tree) != job.fingerprint:
         msg = (

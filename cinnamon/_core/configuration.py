@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 from typing_extensions import Self
 
-from cinnamon._key import RegistrationKey
+from cinnamon._core.key import RegistrationKey
 from cinnamon.errors import ConfigurationError, UsageError
 
 if TYPE_CHECKING:

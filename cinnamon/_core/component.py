@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, final
 
 if TYPE_CHECKING:
-    from cinnamon._configuration import Configuration
-    from cinnamon._key import RegistrationKey
-    from cinnamon._tree import TreePath
+    from cinnamon._core.configuration import Configuration
+    from cinnamon._core.key import RegistrationKey
+    from cinnamon._core.tree import TreePath
 
 __all__ = ["BuildInfo", "Component"]
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, final, overload
 
-from cinnamon._callback import Callback, Pair, fire, note, pair_index
+from cinnamon._hooks.callback import Callback, Pair, fire, note, pair_index
 from cinnamon.errors import HookpointError, UsageError
 
 __all__ = ["guard"]

@@ -20,8 +20,8 @@ import typing
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar, Union, get_args, get_origin
 
-from cinnamon._configuration import Configuration
-from cinnamon._key import RegistrationKey
+from cinnamon._core.configuration import Configuration
+from cinnamon._core.key import RegistrationKey
 
 __all__ = [
     "DEEP",

@@ -1,0 +1,1 @@
+"""The runs layer: overrides, variants, fingerprints, saved state and sweeps."""
