@@ -190,7 +190,7 @@ def _project_settings() -> dict[str, list[str]]:
     path = Path("pyproject.toml")
     if not path.is_file():
         return {}
-    from cinnamon._files.declarative import parse_toml  # noqa: PLC0415 - only when there is one
+    from cinnamon._files.formats import parse_toml  # noqa: PLC0415 - only when there is one
 
     data = parse_toml(path.read_text(encoding="utf-8"), str(path))
     tool = data.get("tool")

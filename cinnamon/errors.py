@@ -24,7 +24,8 @@ carry its ``.key``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,6 +46,17 @@ __all__ = [
     "StateMismatchError",
     "UsageError",
 ]
+
+
+def close_matches(name: str, known: Iterable[str], *, cutoff: float = 0.6) -> list[str]:
+    """Return up to three of ``known`` that look like ``name``, closest first."""
+    return difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
+
+
+def did_you_mean(suggestions: Iterable[str]) -> str:
+    """Word suggestions as the tail of a message: ``"; did you mean 'a' or 'b'?"``."""
+    shown = [repr(str(suggestion)) for suggestion in suggestions]
+    return f"; did you mean {' or '.join(shown)}?" if shown else ""
 
 
 def _at(path: str, message: str) -> str:
@@ -83,8 +95,7 @@ class NotRegisteredError(NotFoundError):
         self.path = path
         self.suggestions = tuple(suggestions)
         message = f"no registration {str(key)!r} in namespace {key.namespace!r}"
-        if self.suggestions:
-            message += "; did you mean " + " or ".join(repr(str(s)) for s in self.suggestions) + "?"
+        message += did_you_mean(map(str, self.suggestions))
         super().__init__(_at(path, message))
 
     def __reduce__(self) -> tuple[Any, ...]:

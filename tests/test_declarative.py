@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from cinnamon import Configuration, Registration, RegistrationKey, Registry
 from cinnamon._core.resolve import registration_of
-from cinnamon._files.declarative import _Document, check_allow, decode, load, loads
+from cinnamon._files.declarative import check_allow, decode, load, loads
+from cinnamon._files.formats import Document
 from cinnamon.errors import CinnamonError, DeclarationError, UsageError
 
 ALLOW = [fx.ROOT]
@@ -850,7 +851,7 @@ def test_toml_lines_survive_tricky_syntax() -> None:
         a = 2
         '''
     )
-    document = _Document(text, "toml", "t.toml", None)
+    document = Document(text, "toml", "t.toml", None)
     assert document.line_of(("title",)) == 2
     assert document.line_of(("x",)) is None
     fields = ("registrations", "demo:a", "fields")
@@ -866,7 +867,7 @@ def test_toml_lines_survive_tricky_syntax() -> None:
 
 
 def test_the_line_scanner_keeps_what_it_found_when_confused() -> None:
-    document = _Document('a = 1\nb = "x"\n', "toml", "t.toml", None)
+    document = Document('a = 1\nb = "x"\n', "toml", "t.toml", None)
     document.text = "a = 1\nb = ??? {\n"  # not what was parsed: the scanner gives up quietly
     assert document.line_of(("a",)) == 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import pkgutil
 import threading
@@ -16,7 +15,7 @@ from cinnamon._core.key import DEFAULT_NAMESPACE, RegistrationKey
 from cinnamon._core.marks import Mark, marked_in
 from cinnamon._core.plan import Plan, compile_plan
 from cinnamon._core.resolve import resolve
-from cinnamon.errors import AlreadyRegisteredError, NotRegisteredError, UsageError
+from cinnamon.errors import AlreadyRegisteredError, NotRegisteredError, UsageError, close_matches
 
 __all__ = ["BaseRegistry", "Registration", "make_registration"]
 
@@ -286,7 +285,7 @@ class BaseRegistry:
         """
         keys = list(self._entries)
         local = {key.name for key in keys if key.namespace == missing.namespace}
-        close = difflib.get_close_matches(missing.name, local, n=3, cutoff=0.7)
+        close = close_matches(missing.name, local, cutoff=0.7)
         rank = {name: position for position, name in enumerate(close)}
         found = sorted(
             (key for key in keys if key.namespace == missing.namespace and key.name in rank),

@@ -15,7 +15,8 @@ from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.resolve import registration_of
 from cinnamon._core.tree import TreePath, Walk, dynamic_fields, join, run
-from cinnamon._files.declarative import Format, class_name
+from cinnamon._files.declarative import class_name
+from cinnamon._files.formats import Format
 from cinnamon.errors import UsageError
 
 __all__ = ["dump"]

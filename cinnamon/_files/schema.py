@@ -14,9 +14,10 @@ from pydantic.json_schema import (
 )
 
 from cinnamon._core.configuration import Configuration
+from cinnamon._core.explain import configurations_in
 from cinnamon._core.key import KEY_RE
 from cinnamon._core.registry import BaseRegistry
-from cinnamon._files.declarative import class_name, configurations_in
+from cinnamon._files.declarative import class_name
 from cinnamon.errors import UsageError
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 import sys
@@ -12,23 +11,20 @@ from typing import TYPE_CHECKING, Any, final
 
 from cinnamon._core.conditions import check_conditions
 from cinnamon._core.configuration import Configuration
+from cinnamon._core.explain import clean_location, describe_input, flatten
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.resolve import origin_of, registration_of
 from cinnamon._core.tree import Walk, dynamic_fields, map_references, run
-from cinnamon._files.declarative import (
-    Parts,
-    clean_location,
-    decode,
-    describe_input,
-    flatten,
-    render_path,
-)
+from cinnamon._files.declarative import decode
+from cinnamon._files.formats import Parts, render_path
 from cinnamon.errors import (
     CinnamonError,
     ConfigurationError,
     DeclarationError,
     InvalidKeyError,
     UsageError,
+    close_matches,
+    did_you_mean,
 )
 
 if sys.version_info >= (3, 11):
@@ -385,8 +381,7 @@ class Copier:
 
 def _nearest(root: Configuration, parts: Parts) -> str:
     wanted = render_path(parts)
-    close = difflib.get_close_matches(wanted, _all_paths(root), n=3, cutoff=0.6)
-    return "; did you mean " + " or ".join(map(repr, close)) + "?" if close else ""
+    return did_you_mean(close_matches(wanted, _all_paths(root)))
 
 
 def _all_paths(root: Configuration) -> list[str]:
