@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import table
 
 from cinnamon import Component, Configuration, Param, Registry
-from cinnamon._runs.sweep import _context, sweep
+from cinnamon._runs.pool import mp_context
+from cinnamon._runs.sweep import sweep
 
 VARIANTS = 40
 TARGET_SECONDS = 0.05  # of CPU work per variant
@@ -93,7 +94,7 @@ def main(rounds: int = 3) -> str:
     bare: list[float] = []
     with (
         tempfile.TemporaryDirectory() as temporary,
-        cf.ProcessPoolExecutor(WORKERS, mp_context=_context()) as pool,
+        cf.ProcessPoolExecutor(WORKERS, mp_context=mp_context()) as pool,
     ):
         folder = Path(temporary)
         start = time.perf_counter()

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 import sweep_fixtures as fx
 
-import cinnamon._runs.sweep as sweep_module
+import cinnamon._runs.pool as pool_module
 from cinnamon import Registry, fingerprint
-from cinnamon._runs.sweep import SweepReport, _Progress, read_results, sweep
+from cinnamon._runs.journal import read_results
+from cinnamon._runs.progress import Progress
+from cinnamon._runs.sweep import SweepReport, sweep
 from cinnamon.errors import StateError, UsageError
 
 FIXTURES = Path(__file__).resolve().parent
@@ -224,7 +226,7 @@ def test_a_condition_that_rejects_everything_skips_every_variant(
         msg = "a pool was started with nothing to run"
         raise AssertionError(msg)
 
-    monkeypatch.setattr(sweep_module.cf, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(pool_module.cf, "ProcessPoolExecutor", no_pool)
     report = sweep(registry, "picky", results=tmp_path / "r.jsonl")
     assert (report.ok, report.error, report.skipped) == (0, 0, 6)
     for row in report.rows:
@@ -252,7 +254,7 @@ def test_conditions_skip_only_the_variants_they_reject(
 def test_an_empty_grid_runs_nothing(
     registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sweep_module.cf, "ProcessPoolExecutor", None)  # never called
+    monkeypatch.setattr(pool_module.cf, "ProcessPoolExecutor", None)  # never called
     registry.register(fx.EmptyGridConfig(), name="empty")
     report = sweep(registry, "empty", results=tmp_path / "r.jsonl")
     assert report.rows == ()
@@ -275,10 +277,10 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(
         return original(self)
 
     monkeypatch.setattr(fx.Adder, "run", counted)
-    advance = _Progress.advance
+    advance = Progress.advance
     written = 0
 
-    def interrupt_after_two(self: _Progress, status: str) -> None:
+    def interrupt_after_two(self: Progress, status: str) -> None:
         nonlocal written
         advance(self, status)
         written += 1
@@ -286,7 +288,7 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(
             raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(_Progress, "advance", interrupt_after_two)
+        patch.setattr(Progress, "advance", interrupt_after_two)
         with (
             cf.ThreadPoolExecutor(1) as pool,
             pytest.raises(KeyboardInterrupt),
@@ -474,7 +476,7 @@ class Terminal(io.StringIO):
 
 def test_the_progress_bar_redraws_one_line_on_a_terminal() -> None:
     stream = Terminal()
-    with _Progress(4, enabled=True, stream=stream) as bar:
+    with Progress(4, enabled=True, stream=stream) as bar:
         bar.advance("ok")
         bar.advance("error")
         bar.advance("recorded")
@@ -487,10 +489,10 @@ def test_the_progress_bar_redraws_one_line_on_a_terminal() -> None:
 
 def test_the_progress_bar_is_silent_when_not_a_terminal_or_turned_off() -> None:
     plain = io.StringIO()
-    with _Progress(2, enabled=True, stream=plain) as bar:
+    with Progress(2, enabled=True, stream=plain) as bar:
         bar.advance("ok")
     off = Terminal()
-    with _Progress(2, enabled=False, stream=off) as bar:
+    with Progress(2, enabled=False, stream=off) as bar:
         bar.advance("ok")
     assert plain.getvalue() == off.getvalue() == ""
 
