@@ -23,7 +23,7 @@ from bench_core import DEPTH, FANOUT, NodeConfig, by_hand, count_nodes, tree_reg
 from harness import measure, table
 
 from cinnamon import Registry
-from cinnamon._core.plan import compile_plan
+from cinnamon._core.resolve import compile_plan
 
 TARGET = 11.0  # x the plain constructors
 

@@ -279,7 +279,7 @@ def _show(arguments: argparse.Namespace, out: _Output) -> int:
 
 
 def _validate(arguments: argparse.Namespace, out: _Output) -> int:
-    from cinnamon._core.plan import compile_plan  # noqa: PLC0415
+    from cinnamon._core.resolve import compile_plan  # noqa: PLC0415
 
     registry = _registry(arguments)
     invalid = 0
@@ -301,7 +301,7 @@ def _validate(arguments: argparse.Namespace, out: _Output) -> int:
 
 def _run(arguments: argparse.Namespace, out: _Output) -> int:
     from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
-    from cinnamon._core.plan import compile_plan  # noqa: PLC0415
+    from cinnamon._core.resolve import compile_plan  # noqa: PLC0415
 
     registry = _registry(arguments)
     tree = _tree(registry, arguments)

@@ -13,7 +13,7 @@ import sweep_fixtures as fx
 
 import cinnamon._runs.state as state_module
 from cinnamon import RegistrationKey, Registry, apply_overrides, fingerprint
-from cinnamon._core.plan import compile_plan
+from cinnamon._core.resolve import compile_plan
 from cinnamon._files.atomic import atomic_write
 from cinnamon._runs.state import load_state, save_state
 from cinnamon.errors import StateError, StateMismatchError, UsageError

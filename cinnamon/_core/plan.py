@@ -1,70 +1,117 @@
-"""Build plans: a resolved tree compiled once into a flat list of constructor calls.
+"""Build plans: a resolved tree turned once into a flat list of constructor calls.
 
-Compiling does all the thinking (which values are components, which constructors accept
-which fields, which nodes are shared); running a plan is a loop of constructor calls in
-children-first order, so every build after the first costs little more than the calls.
+Making a plan does all the thinking (which values are components, which constructors
+take which fields, which nodes are shared, which values must be copied); running one is
+a loop of constructor calls in children-first order, so every build after the first
+costs little more than the calls. The resolver (``cinnamon._core.resolve``) makes plans
+in the same walk that resolves the tree; this module knows what a plan holds and runs.
+
+Every build hands its components values of their own: a mutable value (a list, a dict,
+a set, a pydantic model or dataclass that is not a configuration...) is copied on each
+run, while immutable ones (numbers, strings, tuples and frozensets of them, keys...) are
+passed as they are, at no cost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime as dt
+import decimal
+import enum
+import fractions
+import functools
 import inspect
+import pathlib
+import types
+import uuid
 from collections.abc import Callable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, final
 
 from cinnamon._core.component import BuildInfo, Component
 from cinnamon._core.configuration import Configuration
-from cinnamon._core.resolve import origin_of, registration_of
-from cinnamon._core.tree import (
-    DEEP,
-    KINDS,
-    MAPPING,
-    NODE,
-    SEQUENCE,
-    TreePath,
-    Walk,
-    dynamic_fields,
-    kind_of,
-    run,
-    walk,
-)
+from cinnamon._core.key import RegistrationKey
+from cinnamon._core.tree import TreePath
 from cinnamon.errors import UsageError, add_note
 
-if TYPE_CHECKING:
-    from cinnamon._core.registry import Registration
-
-__all__ = ["Plan", "compile_plan"]
+__all__ = [
+    "KEEP",
+    "Assemble",
+    "Part",
+    "Plan",
+    "Step",
+    "duplicator",
+    "mapping_part",
+    "sequence_part",
+    "step_of",
+]
 
 _set = object.__setattr__  # also bypasses a component's own (say, freezing) __setattr__
 
 # How a step's value for one parameter is put together from earlier results.
 Assemble = Callable[[list[Any]], Any]
-# One constructor call: factory, fixed keyword arguments, assembled ones, origin.
-Step = tuple[Callable[..., Any], dict[str, Any], tuple[tuple[str, Assemble], ...], BuildInfo]
+# A copy of a mutable value, made on each run: parameter, how to copy, the value.
+Copied = tuple[str, Callable[[Any], Any], Any]
+# One constructor call: factory, fixed keyword arguments, assembled ones, copied ones, origin.
+Step = tuple[
+    Callable[..., Any],
+    dict[str, Any],
+    tuple[tuple[str, Assemble], ...],
+    tuple[Copied, ...],
+    BuildInfo,
+]
+
+#: What the resolver hands back for a value that holds no component: pass it as it is
+#: (copied if it is mutable). Otherwise a value's part is the index of the step that
+#: builds it (a component), or an Assemble that puts it together from earlier results.
+KEEP: Any = object()
+Part = Any
 
 
 @final
 class Plan:
-    """The steps that build one resolved tree, children first; the last is the root."""
+    """The steps that build one resolved tree, children first; the last is the root.
 
-    __slots__ = ("root", "stamp", "steps")
+    ``watched`` pairs each mutable container of the source configurations that the plan
+    was made from with a copy of it as it was then: a container changed in place since
+    (an item appended to a registered list of references, say) makes the plan stale, and
+    the registry makes a new one rather than build from an old picture.
+    """
 
-    def __init__(self, root: Configuration, steps: list[Step], stamp: object) -> None:
+    __slots__ = ("root", "stamp", "steps", "watched")
+
+    def __init__(
+        self,
+        root: Configuration,
+        steps: list[Step],
+        stamp: object,
+        watched: list[tuple[Any, Any]],
+    ) -> None:
         self.root = root
         self.steps = steps
         self.stamp = stamp
+        self.watched = watched
+
+    def current(self) -> bool:
+        """Whether every watched container still holds what it held when planned."""
+        for source, then in self.watched:  # noqa: SIM110 - a loop beats all() of a generator
+            if source != then:
+                return False
+        return True
 
     def run(self) -> Any:
         """Build a fresh tree and return its root."""
         results: list[Any] = []
         append = results.append
         try:
-            for factory, fixed, assembled, info in self.steps:
-                if assembled:
+            for factory, fixed, assembled, copied, info in self.steps:
+                if assembled or copied:
                     arguments = fixed.copy()
                     for name, assemble in assembled:
                         arguments[name] = assemble(results)
+                    for name, duplicate, value in copied:
+                        arguments[name] = duplicate(value)
                     built = factory(**arguments)
                 else:
                     built = factory(**fixed)
@@ -74,183 +121,57 @@ class Plan:
                     _set(built, "__cinnamon__", info)
                 append(built)
         except Exception as error:
-            factory, _, _, info = self.steps[len(results)]
+            factory, _, _, _, info = self.steps[len(results)]
             where = f"{info.path!r}" + (f" (registration {str(info.key)!r})" if info.key else "")
             add_note(error, f"cinnamon: raised while building {where} with {_name(factory)}")
             raise
         return results[-1]
 
 
-def compile_plan(root: Configuration, label: str, stamp: object = None) -> Plan:
-    """Compile the resolved tree under ``root`` (whose path is ``label``) into a plan.
+def step_of(
+    config: Configuration,
+    path: TreePath,
+    key: RegistrationKey | None,
+    factory: Callable[..., Any],
+    parts: dict[str, Part],
+    *,
+    watched: list[tuple[Any, Any]],
+) -> Step:
+    """The step that calls ``factory`` with ``config``'s fields (``parts`` for dynamic ones).
+
+    A list, set or dict that is copied shallowly on each run is added to ``watched``: an
+    item put in it later might need a deeper copy, so a change makes a new plan.
 
     Raises:
-        UsageError: the root names no component, or a component's constructor does not
-            take its configuration's fields.
+        UsageError: the factory does not take the configuration's fields.
     """
-    _check_root(root)
-    compiler = _Compiler()
-
-    def fast() -> Any:
-        return compiler.node(root, TreePath(None, label), 0)
-
-    def slow() -> Walk:
-        compiler.reset()  # the failed attempt's steps are dropped
-        return compiler.walk_node(root, TreePath(None, label))
-
-    walk(fast, slow)
-    return Plan(root, compiler.steps, stamp)
-
-
-def _check_root(root: Configuration) -> None:
-    if _factory(root, registration_of(root)) is None:
-        origin = origin_of(root)
-        what = f"registration {str(origin)!r}" if origin else "the configuration"
-        msg = (
-            f"{what} ({type(root).__name__}) names no component to build; bind one with "
-            "register(..., component=...) or class Config(Configuration, component=...)"
-        )
-        raise UsageError(msg)
+    try:
+        checked = (factory, type(config)) in _accepted
+    except TypeError:  # an unhashable factory is checked every time
+        checked = False
+    if not checked:
+        _check_signature(factory, config, path)
+    fixed: dict[str, Any] = config.__dict__.copy()
+    assembled: list[tuple[str, Assemble]] = []
+    for name, part in parts.items():
+        del fixed[name]
+        assembled.append((name, itemgetter(part) if type(part) is int else part))
+    copied: list[Copied] = []
+    for name, value in fixed.items():
+        duplicate = duplicator(value)
+        if duplicate is not None:
+            copied.append((name, duplicate, value))
+            if duplicate is copy.copy:
+                watched.append((value, value.copy()))
+    for name, _, _ in copied:
+        del fixed[name]
+    return factory, fixed, tuple(assembled), tuple(copied), BuildInfo(key, config, path)
 
 
-# How the compiler hands back a value: _KEEP (pass the value as it is: it holds no
-# component), the index of the step that builds it (a component), or an Assemble that
-# puts it together from the results of earlier steps (a list of components, say).
-_KEEP: Any = object()
-Part = Any
-
-
-class _Compiler:
-    """One compilation's steps, and its two walks.
-
-    ``node`` and ``value`` recurse; ``walk_node`` and ``walk_value`` do the same as
-    generators, for branches deeper than ``DEEP`` (see ``cinnamon._core.tree``). The two must
-    stay in step; both end a node with ``_step``. As in resolving, a value's path is
-    made only when a node or a container in it needs one.
-    """
-
-    __slots__ = ("done", "steps")
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.steps: list[Step] = []
-        self.done: dict[int, int] = {}  # id(node) -> its step: shared nodes are built once
-
-    # -- the recursive walk ------------------------------------------------------------
-
-    def node(self, config: Configuration, path: TreePath, depth: int) -> Part:
-        if depth > DEEP:  # deep enough: the generators take this branch from here
-            return run(self.walk_node(config, path))
-        seen = self.done.get(id(config))
-        if seen is not None:  # a shared node: build it once, hand it out everywhere
-            return seen
-        origin = registration_of(config)
-        factory = _factory(config, origin)
-        if factory is None:  # a plain group of settings: passed on as it is
-            return _KEEP
-        fixed: dict[str, Any] = config.__dict__.copy()
-        assembled: list[tuple[str, Assemble]] = []
-        for name in dynamic_fields(type(config)):
-            part = self.value(fixed[name], path, name, depth)
-            if part is not _KEEP:
-                del fixed[name]
-                assembled.append((name, itemgetter(part) if type(part) is int else part))
-        return self._step(
-            config, path, origin=origin, factory=factory, fixed=fixed, assembled=assembled
-        )
-
-    def value(self, value: Any, parent: TreePath, part: str | int, depth: int) -> Part:
-        kind = KINDS.get(type(value)) or kind_of(value)
-        if kind == NODE:
-            return self.node(value, TreePath(parent, part), depth + 1)
-        if kind == SEQUENCE and value:
-            path = TreePath(parent, part)
-            parts = []
-            for index, item in enumerate(value):
-                parts.append(self.value(item, path, index, depth))
-            return _sequence(value, parts)
-        if kind == MAPPING and value:
-            path = TreePath(parent, part)
-            entries = {}
-            for name, item in value.items():
-                entries[name] = self.value(item, path, str(name), depth)
-            return _mapping(value, entries)
-        return _KEEP
-
-    # -- the same walk as generators, for deep branches --------------------------------
-
-    def walk_node(self, config: Configuration, path: TreePath) -> Walk:
-        seen = self.done.get(id(config))
-        if seen is not None:
-            return seen
-        origin = registration_of(config)
-        factory = _factory(config, origin)
-        if factory is None:
-            return _KEEP
-        fixed: dict[str, Any] = config.__dict__.copy()
-        assembled: list[tuple[str, Assemble]] = []
-        for name in dynamic_fields(type(config)):
-            part = yield from self.walk_value(fixed[name], path, name)
-            if part is not _KEEP:
-                del fixed[name]
-                assembled.append((name, itemgetter(part) if type(part) is int else part))
-        return self._step(
-            config, path, origin=origin, factory=factory, fixed=fixed, assembled=assembled
-        )
-
-    def walk_value(self, value: Any, parent: TreePath, part: str | int) -> Walk:
-        kind = KINDS.get(type(value)) or kind_of(value)
-        if kind == NODE:
-            return (yield self.walk_node(value, TreePath(parent, part)))
-        if kind == SEQUENCE and value:
-            path = TreePath(parent, part)
-            parts = []
-            for index, item in enumerate(value):
-                parts.append((yield from self.walk_value(item, path, index)))
-            return _sequence(value, parts)
-        if kind == MAPPING and value:
-            path = TreePath(parent, part)
-            entries = {}
-            for name, item in value.items():
-                entries[name] = yield from self.walk_value(item, path, str(name))
-            return _mapping(value, entries)
-        return _KEEP
-
-    # -- shared by both walks ----------------------------------------------------------
-
-    def _step(
-        self,
-        config: Configuration,
-        path: TreePath,
-        *,
-        origin: Registration | None,
-        factory: Callable[..., Any],
-        fixed: dict[str, Any],
-        assembled: list[tuple[str, Assemble]],
-    ) -> int:
-        """Add the step that builds ``config``; return its index."""
-        try:
-            checked = (factory, type(config)) in _accepted
-        except TypeError:  # an unhashable factory is checked every time
-            checked = False
-        if not checked:
-            _check_signature(factory, config, path)
-        key = None if origin is None else origin.key
-        self.steps.append((factory, fixed, tuple(assembled), BuildInfo(key, config, path)))
-        index = len(self.steps) - 1
-        self.done[id(config)] = index
-        return index
-
-
-def _factory(config: Configuration, origin: Registration | None) -> Callable[..., Any] | None:
-    return type(config).__component__ if origin is None else origin.component
-
-
-def _sequence(original: list[Any] | tuple[Any, ...], parts: list[Part]) -> Part:
-    if parts.count(_KEEP) == len(parts):  # nothing to build: the list as it is
-        return _KEEP
+def sequence_part(original: list[Any] | tuple[Any, ...], parts: list[Part]) -> Part:
+    """The part of a list or tuple from its items' parts."""
+    if parts.count(KEEP) == len(parts):  # nothing to build: the value as it is
+        return KEEP
     kind = tuple if isinstance(original, tuple) else list
     for part in parts:
         if type(part) is not int:
@@ -264,23 +185,105 @@ def _sequence(original: list[Any] | tuple[Any, ...], parts: list[Part]) -> Part:
     return lambda results: kind([get(results) for get in getters])
 
 
-def _mapping(original: dict[Any, Any], entries: dict[Any, Part]) -> Part:
+def mapping_part(original: dict[Any, Any], entries: dict[Any, Part]) -> Part:
+    """The part of a dict from its values' parts."""
     parts = list(entries.values())
-    if parts.count(_KEEP) == len(parts):
-        return _KEEP
+    if parts.count(KEEP) == len(parts):
+        return KEEP
     getters = [(name, _getter(part, original[name])) for name, part in entries.items()]
     return lambda results: {name: get(results) for name, get in getters}
 
 
 def _getter(part: Part, value: Any) -> Assemble:
-    """How to get a value at run time from its part (``value`` is the original)."""
-    if part is _KEEP:
-        return lambda _: value
+    """How to get a value at run time from its part (``value`` is the resolved one)."""
+    if part is KEEP:
+        duplicate = duplicator(value)
+        if duplicate is None:
+            return lambda _: value
+        return lambda _: duplicate(value)
     if type(part) is int:
         return itemgetter(part)
     getter: Assemble = part
     return getter
 
+
+# -- copies of mutable values ------------------------------------------------------------
+
+# Types whose values never change: passed to every build as they are.
+_IMMUTABLE: set[type] = {
+    type(None),
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    range,
+    slice,
+    decimal.Decimal,
+    fractions.Fraction,
+    dt.date,
+    dt.datetime,
+    dt.time,
+    dt.timedelta,
+    dt.timezone,
+    uuid.UUID,
+    RegistrationKey,
+    type(Ellipsis),
+}
+
+
+_SHARED_CALLABLES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    functools.partial,
+)
+
+
+def _immutable(value: Any) -> bool:
+    """Whether ``value`` can be shared between builds (nothing in it can change)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        cls = type(item)
+        if cls in _IMMUTABLE or isinstance(item, (enum.Enum, pathlib.PurePath, type)):
+            continue
+        if cls is tuple or cls is frozenset:
+            stack.extend(item)
+            continue
+        if isinstance(item, _SHARED_CALLABLES):
+            # Functions are passed as themselves: a factory given as a value is meant
+            # to be shared, and copying one is rarely possible.
+            continue
+        return False
+    return True
+
+
+def _shallow(value: Any) -> bool:
+    """Whether one level of copying makes ``value`` independent (its items are immutable)."""
+    if type(value) in (list, set):
+        return all(_immutable(item) for item in value)
+    if type(value) is dict:
+        return all(_immutable(item) for item in value.values())
+    return False
+
+
+def duplicator(value: Any) -> Callable[[Any], Any] | None:
+    """How to copy ``value`` for one build, or ``None`` if it can be shared as it is.
+
+    A list, set or dict of immutable items gets a shallow copy (a fast C call); anything
+    else that may change gets a deep copy, which copies lists, dicts, sets, pydantic
+    models and dataclasses at any depth and shares what is immutable inside them.
+    """
+    if _immutable(value):
+        return None
+    if _shallow(value):
+        return copy.copy
+    return copy.deepcopy
+
+
+# -- constructor signatures ---------------------------------------------------------------
 
 # (factory, configuration class) pairs whose signatures have been checked.
 _accepted: dict[tuple[Callable[..., Any], type[Configuration]], None] = {}

@@ -13,8 +13,8 @@ from typing import Any, TypeVar, final, overload
 from cinnamon._core.configuration import Configuration, assignment_count
 from cinnamon._core.key import DEFAULT_NAMESPACE, RegistrationKey
 from cinnamon._core.marks import Mark, marked_in
-from cinnamon._core.plan import Plan, compile_plan
-from cinnamon._core.resolve import resolve
+from cinnamon._core.plan import Plan
+from cinnamon._core.resolve import plan, resolve
 from cinnamon.errors import AlreadyRegisteredError, NotRegisteredError, UsageError, close_matches
 
 __all__ = ["BaseRegistry", "Registration", "make_registration"]
@@ -233,7 +233,7 @@ class BaseRegistry:
         """
         if not isinstance(target, Configuration):
             target = RegistrationKey.coerce(target)
-        return resolve(target, self._entries, self._suggest)
+        return resolve(target, self._entries, self._suggest, detach=True)
 
     @overload
     def build(self, target: RegistrationKey | str | Configuration) -> Any: ...
@@ -259,8 +259,7 @@ class BaseRegistry:
                 its configuration's fields, or the root is not ``expected``.
         """
         if isinstance(target, Configuration):
-            root = resolve(target, self._entries, self._suggest)
-            built = compile_plan(root, type(target).__name__).run()
+            built = plan(target, self._entries, self._suggest, type(target).__name__).run()
         else:
             built = self._plan(RegistrationKey.coerce(target)).run()
         if expected is not None and not isinstance(built, expected):
@@ -270,12 +269,11 @@ class BaseRegistry:
 
     def _plan(self, key: RegistrationKey) -> Plan:
         stamp = (self._generation, assignment_count())
-        plan = self._plans.get(key)
-        if plan is None or plan.stamp != stamp:
-            root = resolve(key, self._entries, self._suggest)
-            plan = compile_plan(root, key.name, stamp)
-            self._plans[key] = plan
-        return plan
+        cached = self._plans.get(key)
+        if cached is None or cached.stamp != stamp or not cached.current():
+            cached = plan(key, self._entries, self._suggest, key.name, stamp)
+            self._plans[key] = cached
+        return cached
 
     def _suggest(self, missing: RegistrationKey) -> list[RegistrationKey]:
         """Return up to three keys the user may have meant.

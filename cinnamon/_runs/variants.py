@@ -44,8 +44,7 @@ from cinnamon._core.configuration import (
     field_variants,
 )
 from cinnamon._core.key import RegistrationKey
-from cinnamon._core.plan import compile_plan
-from cinnamon._core.resolve import registration_of, resolve
+from cinnamon._core.resolve import compile_plan, registration_of, resolve
 from cinnamon._core.tree import TreePath, dynamic_fields, join, map_references, run
 from cinnamon._files.formats import Parts, render_path
 from cinnamon._runs.overrides import Copier, apply_overrides, parse_path, path_prefix, replaced

@@ -14,8 +14,8 @@ from pydantic_core import to_jsonable_python
 
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
-from cinnamon._core.plan import compile_plan
 from cinnamon._core.registry import BaseRegistry
+from cinnamon._core.resolve import compile_plan
 from cinnamon._files.declarative import loads
 from cinnamon._runs.fingerprint import fingerprint
 from cinnamon.errors import UsageError
