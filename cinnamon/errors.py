@@ -268,5 +268,5 @@ def add_note(error: BaseException, note: str) -> None:
         notes = getattr(error, "__notes__", None)
         if not isinstance(notes, list):
             notes = []
-            error.__notes__ = notes  # type: ignore[attr-defined]
+            error.__notes__ = notes  # type: ignore[attr-defined, unused-ignore]
         notes.append(note)

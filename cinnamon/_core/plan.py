@@ -25,7 +25,7 @@ import inspect
 import pathlib
 import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any, final
 
@@ -79,7 +79,7 @@ class Plan:
     the registry makes a new one rather than build from an old picture.
     """
 
-    __slots__ = ("root", "stamp", "steps", "watched")
+    __slots__ = ("_copies", "_sources", "root", "stamp", "steps")
 
     def __init__(
         self,
@@ -91,14 +91,14 @@ class Plan:
         self.root = root
         self.steps = steps
         self.stamp = stamp
-        self.watched = watched
+        self._sources = [source for source, _ in watched]
+        self._copies = [then for _, then in watched]
 
     def current(self) -> bool:
         """Whether every watched container still holds what it held when planned."""
-        for source, then in self.watched:  # noqa: SIM110 - a loop beats all() of a generator
-            if source != then:
-                return False
-        return True
+        # One comparison of two lists, item by item in C; an item that is still the same
+        # object compares equal without calling its __eq__.
+        return self._sources == self._copies
 
     def run(self) -> Any:
         """Build a fresh tree and return its root."""
@@ -135,12 +135,15 @@ def step_of(
     factory: Callable[..., Any],
     parts: dict[str, Part],
     *,
+    rebuilt: Iterable[str],
     watched: list[tuple[Any, Any]],
 ) -> Step:
     """The step that calls ``factory`` with ``config``'s fields (``parts`` for dynamic ones).
 
-    A list, set or dict that is copied shallowly on each run is added to ``watched``: an
-    item put in it later might need a deeper copy, so a change makes a new plan.
+    ``rebuilt`` names the fields whose values the resolver made anew; the others are the
+    source configuration's own. A list, set or dict of those that is copied shallowly on
+    each run is added to ``watched``: an item put in it later might need a deeper copy,
+    so a change makes a new plan.
 
     Raises:
         UsageError: the factory does not take the configuration's fields.
@@ -161,10 +164,10 @@ def step_of(
         duplicate = duplicator(value)
         if duplicate is not None:
             copied.append((name, duplicate, value))
-            if duplicate is copy.copy:
-                watched.append((value, value.copy()))
-    for name, _, _ in copied:
+    for name, duplicate, value in copied:
         del fixed[name]
+        if duplicate in _SHALLOW_COPIES and name not in rebuilt:
+            watched.append((value, value.copy()))
     return factory, fixed, tuple(assembled), tuple(copied), BuildInfo(key, config, path)
 
 
@@ -260,13 +263,9 @@ def _immutable(value: Any) -> bool:
     return True
 
 
-def _shallow(value: Any) -> bool:
-    """Whether one level of copying makes ``value`` independent (its items are immutable)."""
-    if type(value) in (list, set):
-        return all(_immutable(item) for item in value)
-    if type(value) is dict:
-        return all(_immutable(item) for item in value.values())
-    return False
+# The shallow copies, by type: one C call each.
+_SHALLOW: dict[type, Callable[[Any], Any]] = {list: list.copy, dict: dict.copy, set: set.copy}
+_SHALLOW_COPIES = frozenset(_SHALLOW.values())
 
 
 def duplicator(value: Any) -> Callable[[Any], Any] | None:
@@ -276,10 +275,18 @@ def duplicator(value: Any) -> Callable[[Any], Any] | None:
     else that may change gets a deep copy, which copies lists, dicts, sets, pydantic
     models and dataclasses at any depth and shares what is immutable inside them.
     """
+    cls = type(value)
+    if cls in _IMMUTABLE:
+        return None
+    shallow = _SHALLOW.get(cls)
+    if shallow is not None:
+        items = value.values() if cls is dict else value
+        for item in items:
+            if type(item) not in _IMMUTABLE and not _immutable(item):
+                return copy.deepcopy
+        return shallow
     if _immutable(value):
         return None
-    if _shallow(value):
-        return copy.copy
     return copy.deepcopy
 
 

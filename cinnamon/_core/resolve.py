@@ -440,7 +440,9 @@ class _Resolver:
             factory = type(config).__component__ if origin is None else origin.component
             if factory is not None:  # else a plain group of settings, passed on as a value
                 key = None if origin is None else origin.key
-                self.steps.append(step_of(copy, path, key, factory, parts, watched=self.watched))
+                self.steps.append(
+                    step_of(copy, path, key, factory, parts, rebuilt=updates, watched=self.watched)
+                )
                 part = len(self.steps) - 1
         done = (copy, part)
         if resolved:
