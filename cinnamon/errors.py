@@ -12,6 +12,8 @@ and friends keep working::
     ├── ConfigurationError   (ValueError)   a value a configuration refuses
     ├── ConditionError       (ValueError)   a resolved tree that breaks a condition of a node
     ├── DeclarationError     (ValueError)   a declarative file that is malformed or unsafe
+    │   └── InvalidValueError                a value in a file or override that is refused
+    │                                          (also a ConfigurationError)
     ├── HookpointError       (ValueError)   an empty or malformed hookpoint name
     ├── StateError           (ValueError)   a saved state or sweep results file that is unreadable
     │   └── StateMismatchError              a state saved from another configuration
@@ -40,6 +42,7 @@ __all__ = [
     "DeclarationError",
     "HookpointError",
     "InvalidKeyError",
+    "InvalidValueError",
     "NotFoundError",
     "NotRegisteredError",
     "StateError",
@@ -203,10 +206,32 @@ class DeclarationError(CinnamonError, ValueError):
         where = file or "<text>"
         if line is not None:
             where += f":{line}"
-        super().__init__(f"{where}: {_at(path, reason)}")
+        # Not super(): in InvalidValueError the next class is ConfigurationError, whose
+        # constructor takes a list of problems, not a message.
+        CinnamonError.__init__(self, f"{where}: {_at(path, reason)}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class InvalidValueError(DeclarationError, ConfigurationError):
+    """A value written in a file or an override that its configuration refuses.
+
+    Both a :class:`DeclarationError` (it has a ``.file``, ``.line`` and ``.path``) and a
+    :class:`ConfigurationError` (``.errors`` lists the problems), so code that catches
+    refused values with ``except ConfigurationError`` catches these too.
+    """
+
+    def __init__(
+        self, reason: str, *, file: str | None = None, line: int | None = None, path: str = ""
+    ) -> None:
+        super().__init__(reason, file=file, line=line, path=path)
+        self.errors = ((path, reason),)
+
+    @classmethod
+    def from_declaration(cls, error: DeclarationError) -> InvalidValueError:
+        """The same problem, at the same place, as a refused value."""
+        return cls(error.reason, file=error.file, line=error.line, path=error.path)
 
 
 class HookpointError(CinnamonError, ValueError):

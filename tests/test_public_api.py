@@ -34,6 +34,15 @@ def test_import_cinnamon_stays_light() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_a_refused_value_from_a_file_or_override_is_a_configuration_error() -> None:
+    error = errors.InvalidValueError("bad", file="f.toml", line=3, path="a.b")
+    assert isinstance(error, errors.ConfigurationError)
+    assert isinstance(error, errors.DeclarationError)
+    assert error.errors == (("a.b", "bad"),)
+    assert str(error) == "f.toml:3: a.b: bad"
+    assert pickle.loads(pickle.dumps(error)).errors == error.errors
+
+
 def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
     expected = {
         errors.NotFoundError: LookupError,
@@ -46,6 +55,7 @@ def test_every_error_is_a_cinnamon_error_and_its_builtin() -> None:
         errors.StateError: ValueError,
         errors.StateMismatchError: ValueError,
         errors.DeclarationError: ValueError,
+        errors.InvalidValueError: ValueError,
         errors.HookpointError: ValueError,
         errors.UsageError: TypeError,
     }

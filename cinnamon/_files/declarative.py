@@ -52,6 +52,7 @@ from cinnamon.errors import (
     ConfigurationError,
     DeclarationError,
     InvalidKeyError,
+    InvalidValueError,
     UsageError,
     close_matches,
     did_you_mean,
@@ -591,12 +592,13 @@ class _Loader:
             return place.fail(str(error), at)
         first = place.fail(problems[0][1], problems[0][0])
         if len(problems) == 1:
-            return first
+            return InvalidValueError.from_declaration(first)
         lines = [first.reason]
         for parts, message in problems[1:]:
             other = place.fail(message, parts)
             lines.append(f"  and {other}")
-        return DeclarationError("\n".join(lines), file=first.file, line=first.line, path=first.path)
+        reason = "\n".join(lines)
+        return InvalidValueError(reason, file=first.file, line=first.line, path=first.path)
 
     # -- class names --
 

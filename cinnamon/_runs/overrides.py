@@ -22,6 +22,7 @@ from cinnamon.errors import (
     ConfigurationError,
     DeclarationError,
     InvalidKeyError,
+    InvalidValueError,
     UsageError,
     close_matches,
     did_you_mean,
@@ -163,7 +164,8 @@ class _Assignment:
         try:
             setattr(owner, field, value)
         except ConfigurationError as error:
-            raise self.fail(_reason(error, field, value)) from error
+            refused = self.fail(_reason(error, field, value))
+            raise InvalidValueError.from_declaration(refused) from error
 
     def _find(self, root: Configuration) -> tuple[Configuration, str, list[Any]]:
         """The configuration that owns the field, the field, and the path inside it."""
