@@ -12,10 +12,12 @@ its own stack, so any depth is measured safely.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from cinnamon._core.configuration import Configuration
-from cinnamon.errors import UsageError
+from cinnamon._core.key import RegistrationKey
+from cinnamon.errors import ConfigurationError, UsageError
 
 __all__ = [
     "FILE_BYTES_VARIABLE",
@@ -23,6 +25,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_FILE_NESTING",
     "Parts",
+    "depth_error",
     "max_file_bytes",
     "too_deep",
 ]
@@ -72,7 +75,11 @@ def max_file_bytes() -> int:
 
 
 def too_deep(  # noqa: C901, PLR0912 - one loop
-    value: Any, limit: int = MAX_DEPTH, *, restart: str | None = None
+    value: Any,
+    limit: int = MAX_DEPTH,
+    *,
+    restart: str | None = None,
+    entries: Mapping[RegistrationKey, Any] | None = None,
 ) -> Parts | None:
     """Return the path to a container nested more than ``limit`` deep, or ``None``.
 
@@ -81,7 +88,8 @@ def too_deep(  # noqa: C901, PLR0912 - one loop
     does a dict holding the key ``restart`` (``"@config"`` for the data of a file). A
     container met twice (shared, or holding itself) is looked at again only when it is
     met deeper than before, so shared values cost little and a container that holds
-    itself is found too deep.
+    itself is found too deep. With ``entries`` (registrations by key), references are
+    followed into the configurations they name.
     """
     # (item, depth of the container holding it, link to the path: (part, parent link))
     stack: list[tuple[Any, int, Any]] = [(value, 0, None)]
@@ -91,6 +99,11 @@ def too_deep(  # noqa: C901, PLR0912 - one loop
         item, depth, link = stack.pop()
         cls = type(item)
         if cls in _LEAVES:
+            continue
+        if entries is not None and isinstance(item, RegistrationKey):
+            entry = entries.get(item)  # a shared reference names the same entry
+            if entry is not None:
+                stack.append((entry.config, 0, link))
             continue
         if isinstance(item, Configuration):
             if id(item) in nodes:
@@ -127,3 +140,29 @@ def _parts(link: Any) -> Parts:
         part, link = link
         parts.append(part)
     return tuple(reversed(parts))
+
+
+def depth_error(root: str, parts: Parts | None) -> ConfigurationError:
+    """The error for a value found too deep at ``parts`` below ``root``.
+
+    ``parts`` is ``None`` when a walk ran out of stack although no value nests deeper
+    than :data:`MAX_DEPTH`: then the call came from a stack that was already deep.
+    """
+    if parts is None:
+        message = (
+            "the tree is too deep to walk from this call, which came from a stack that "
+            "was already deep; call from less deep"
+        )
+        return ConfigurationError([(root, message)])
+    path = root
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            path += f"[{part}]"
+        else:
+            text = str(part)
+            path += f".{text}" if text.isidentifier() else f"[{text!r}]"
+    message = (
+        f"values nested too deeply: more than {MAX_DEPTH} lists, tuples, dicts or sets "
+        "inside one another (between two configurations)"
+    )
+    return ConfigurationError([(path, message)])

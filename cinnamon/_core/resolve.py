@@ -11,6 +11,7 @@ from pydantic_core import PydanticUndefined
 from cinnamon._core.conditions import check_nodes, conditions_of
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
+from cinnamon._core.limits import depth_error, too_deep
 from cinnamon._core.tree import (
     DEEP,
     KEY,
@@ -89,7 +90,12 @@ def resolve(
             return resolver.walk_reference(root, TreePath(None, root.name), None, root=True)
         return resolver.walk_node(root, TreePath(None, type(root).__name__), None)
 
-    tree = walk(fast, slow)
+    try:
+        tree = walk(fast, slow)
+    except RecursionError:  # a value too deep for the walks: say where, in a new stack
+        parts = too_deep(root, entries=entries)
+        name = root.name if isinstance(root, RegistrationKey) else type(root).__name__
+        raise depth_error(name, parts) from None
     if conditions and resolver.checks:
         check_nodes(resolver.checks)
     return tree

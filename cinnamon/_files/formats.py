@@ -40,6 +40,7 @@ __all__ = [
     "Document",
     "Format",
     "Parts",
+    "check_nesting",
     "file_identity",
     "format_of",
     "parse_toml",
