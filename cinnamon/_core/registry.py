@@ -12,6 +12,7 @@ from typing import Any, TypeVar, final, overload
 
 from cinnamon._core.configuration import Configuration, assignment_count
 from cinnamon._core.key import DEFAULT_NAMESPACE, RegistrationKey
+from cinnamon._core.limits import depth_error, too_deep
 from cinnamon._core.marks import Mark, marked_in
 from cinnamon._core.plan import Plan
 from cinnamon._core.resolve import plan, resolve
@@ -314,6 +315,9 @@ def make_registration(
     if description is None:
         doc = type(config).__doc__ or ""
         description = doc.strip().partition("\n")[0]
+    deep = too_deep(config)  # values made in Python enter here
+    if deep is not None:
+        raise depth_error(key.name, deep)
     return Registration(key, config, component, description)
 
 

@@ -16,6 +16,7 @@ from pydantic_core import PydanticUndefined
 from cinnamon._core.conditions import check_nodes, conditions_of
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
+from cinnamon._core.limits import depth_error, too_deep
 from cinnamon._core.plan import (
     KEEP,
     Part,
@@ -164,7 +165,12 @@ def _walk(
             return resolver.walk_reference(root, path, None, root=True)
         return resolver.walk_node(root, path, None)
 
-    tree, _ = walk(fast, slow)
+    try:
+        tree, _ = walk(fast, slow)
+    except RecursionError:  # a value too deep for the walks: say where, in a new stack
+        parts = too_deep(root, entries=entries)
+        name = root.name if isinstance(root, RegistrationKey) else type(root).__name__
+        raise depth_error(name, parts) from None
     if conditions and resolver.checks:
         check_nodes(resolver.checks)
     return tree, resolver

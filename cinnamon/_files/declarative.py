@@ -371,7 +371,7 @@ class _Loader:
             if fmt is None:
                 reason = f"cannot extend {name!r}: unknown file type {suffix!r}"
                 raise document.fail(reason, at)
-            base = Document(read_text(path, name, document, at), fmt, name, path)
+            base = Document(read_text(path, name, document, at), fmt, name, path, by=document)
             active.append(base)
             stack.append((base, iter(self._extends(base))))
         return order

@@ -1,22 +1,33 @@
 """The declarative file formats: TOML, JSON and YAML read into data, with line positions.
 
-Parsing is the formats' own parsers' job; what this module adds is safety (limits on
-size and nesting, duplicate keys refused) and, only when an error needs one, the line
-that a dotted path was written on, found by a scan of the text made once per file.
+Parsing is the formats' own parsers' job; what this module adds is safety (only regular
+files are read, limits on size and nesting, duplicate keys refused, nothing quoted from
+a file outside the project that is not a declarative file) and, only when an error
+needs one, the line that a dotted path was written on, found by a scan of the text made
+once per file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, final
 
+from cinnamon._core.limits import (
+    FILE_BYTES_VARIABLE,
+    MAX_DEPTH,
+    MAX_FILE_NESTING,
+    max_file_bytes,
+    too_deep,
+)
 from cinnamon.errors import DeclarationError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -29,6 +40,7 @@ __all__ = [
     "Document",
     "Format",
     "Parts",
+    "check_nesting",
     "file_identity",
     "format_of",
     "parse_toml",
@@ -77,10 +89,21 @@ def render_path(parts: Iterable[str | int]) -> str:
 
 
 def read_text(path: Path, name: str, by: Document | None, at: Parts | None) -> str:
+    """Read a declarative file's text: a regular file, within the size limit, in UTF-8.
+
+    What the name leads to is looked at (``os.stat``) before it is opened, so a FIFO, a
+    device, a socket or a folder is refused without being opened; the file is then
+    opened without blocking and looked at again, in case it was swapped in between.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        return _read(path, name)
+    except _Refused as refused:
+        reason = refused.reason
     except OSError as error:
-        reason = f"cannot read {name!r}: {error.strerror or error}"
+        if error.errno == errno.ELOOP:
+            reason = f"cannot read {name!r}: {symlink_loop(path)}"
+        else:
+            reason = f"cannot read {name!r}: {error.strerror or error}"
     except UnicodeDecodeError as error:
         reason = f"{name!r} is not UTF-8 text ({error.reason} at byte {error.start})"
     except (ValueError, UnicodeEncodeError):  # NUL or a lone surrogate in the name
@@ -90,16 +113,159 @@ def read_text(path: Path, name: str, by: Document | None, at: Parts | None) -> s
     raise DeclarationError(reason, file=by.name, line=by.line_of(at), path=render_path(at))
 
 
+class _Refused(Exception):  # noqa: N818 - internal signal, turned into a DeclarationError
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _read(path: Path, name: str) -> str:
+    before = path.stat()  # follows links, opens nothing
+    _check_regular(before, name)
+    limit = max_file_bytes()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    with open(descriptor, "rb") as handle:  # noqa: PTH123 - a descriptor, not a path
+        after = os.fstat(descriptor)
+        _check_regular(after, name)
+        if (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+            reason = f"cannot read {name!r}: it was replaced while being opened"
+            raise _Refused(reason)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        reason = (
+            f"{name!r} is larger than {limit:,} bytes, the limit for declarative files; "
+            f"set the environment variable {FILE_BYTES_VARIABLE} to read larger ones"
+        )
+        raise _Refused(reason)
+    return data.decode("utf-8")
+
+
+def _check_regular(status: os.stat_result, name: str) -> None:
+    mode = status.st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        kind = "a folder"
+    elif stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:  # pragma: no cover - doors, ports and other rarities
+        kind = "not a regular file"
+    reason = f"cannot read {name!r}: it is {kind}; declarative files are regular files"
+    raise _Refused(reason)
+
+
+def symlink_loop(path: Path) -> str:
+    """Describe the chain of symbolic links that leads from ``path`` back to itself."""
+    chain: list[str] = []
+    current = Path(os.path.normpath(path))
+    with contextlib.suppress(OSError, ValueError):
+        while str(current) not in chain and len(chain) < 40:  # noqa: PLR2004 - the kernel's
+            chain.append(str(current))
+            if not current.is_symlink():
+                break
+            current = Path(os.path.normpath(current.parent / current.readlink()))
+    if str(current) in chain:
+        chain.append(str(current))
+    shown = " -> ".join(repr(link) for link in chain)
+    return f"a loop of symbolic links ({shown})"
+
+
 def file_identity(path: Path, name: str) -> Path:
     """The file's real path, which tells when two names mean one file."""
     try:
         return path.resolve()
-    except (OSError, ValueError, UnicodeError):  # NUL or a lone surrogate in the name
+    except RuntimeError:  # Python before 3.13: "Symlink loop from ..."
+        reason = f"cannot read {name!r}: {symlink_loop(path)}"
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            reason = f"{name!r} is not a file name this system can use"
+        else:
+            reason = f"cannot read {name!r}: {symlink_loop(path)}"
+    except (ValueError, UnicodeError):  # NUL or a lone surrogate in the name
         reason = f"{name!r} is not a file name this system can use"
-        raise DeclarationError(reason, file=name) from None
+    raise DeclarationError(reason, file=name) from None
+
+
+def _real(folder: Path) -> Path:
+    try:
+        return folder.resolve()
+    except (OSError, RuntimeError):  # pragma: no cover - the working folder is gone
+        return folder
+
+
+# The keys a declarative file may hold at its top (as the loader checks them).
+_TOP_KEYS = frozenset({"$schema", "extends", "registrations"})
+
+
+def _looks_declarative(data: Any) -> bool:
+    return data is None or (isinstance(data, dict) and all(key in _TOP_KEYS for key in data))
 
 
 _TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
+
+
+# Tokens of TOML and JSON text, for the nesting check that runs before the parsers: a
+# string (of any kind), a comment, a line break, a bracket, punctuation, anything else.
+_NEST_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""(?:"{1,2}(?!"))?'
+    r"|'''[\s\S]*?'''(?:'{1,2}(?!'))?"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'[^'\n]*'"
+    r"|#[^\n]*|\n|[\[\]{}=,.]|[^\s\"'#\[\]{}=,.]+|[ \t\r]+|[\s\S]"
+)
+
+
+def check_nesting(text: str, fmt: Format, name: str) -> None:  # noqa: C901 - one small state machine
+    """Refuse text whose brackets or dotted keys nest deeper than ``MAX_FILE_NESTING``.
+
+    This runs before the parser, in one pass over the text: the parsers recurse on
+    brackets and take time quadratic in the parts of a dotted key, so such text is
+    refused here, with its line, before it can cost either.
+    """
+    toml = fmt == "toml"
+    opened: list[str] = []  # the open brackets: "header", "array" or "table"
+    line = 1
+    dots = 0  # the dots so far in the key being read
+    in_key = toml  # TOML keys start each line, and follow { and , in inline tables
+    for found in _NEST_TOKEN.finditer(text):
+        token = found.group()
+        char = token[0]
+        if char == "\n":
+            line += 1
+            if not opened or opened[-1] == "header":
+                in_key, dots = toml, 0
+        elif char in "\"'":
+            line += token.count("\n")
+        elif char == "." and in_key:
+            dots += 1
+            if dots >= MAX_FILE_NESTING:
+                reason = (
+                    f"values nested too deeply: a dotted key of more than {MAX_FILE_NESTING:,} "
+                    "parts"
+                )
+                raise DeclarationError(reason, file=name, line=line)
+        elif char in "[{":
+            header = toml and char == "[" and in_key and (not opened or opened[-1] == "header")
+            opened.append("header" if header else "table" if char == "{" else "array")
+            in_key, dots = toml and (header or char == "{"), 0
+            if len(opened) > MAX_FILE_NESTING:
+                reason = (
+                    f"values nested too deeply: more than {MAX_FILE_NESTING:,} levels of brackets"
+                )
+                raise DeclarationError(reason, file=name, line=line)
+        elif char in "]}":
+            if opened:
+                opened.pop()
+            in_key = False
+        elif char == "=":
+            in_key = False
+        elif char == "," and toml and opened and opened[-1] == "table":
+            in_key, dots = True, 0
 
 
 def parse_toml(text: str, name: str) -> dict[str, Any]:
@@ -194,6 +360,8 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, Any]:
         raise DeclarationError(reason, file=name, line=line) from None
     except yaml.YAMLError as error:
         raise DeclarationError(f"invalid YAML: {error}", file=name) from None
+    except DeclarationError:  # the size or the depth, already said with the line
+        raise
     except RecursionError:
         reason = "invalid YAML: values nested too deeply"
         raise DeclarationError(reason, file=name) from None
@@ -237,10 +405,11 @@ def _yaml_loader(yaml: Any) -> Any:
 
 
 def _check_yaml_size(root: Any, yaml: Any, name: str) -> None:
+    """Refuse a YAML document too large (through aliases) or too deep to construct."""
     budget = _YAML_BUDGET
-    stack = [root]
+    stack = [(root, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         budget -= 1
         if budget < 0:
             reason = (
@@ -248,11 +417,17 @@ def _check_yaml_size(root: Any, yaml: Any, name: str) -> None:
                 "refusing to read it"
             )
             raise DeclarationError(reason, file=name, line=node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth > MAX_FILE_NESTING:
+            reason = (
+                f"values nested too deeply: more than {MAX_FILE_NESTING:,} levels of lists "
+                "and tables"
+            )
+            raise DeclarationError(reason, file=name, line=node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                stack.extend((key, value))
+                stack.extend(((key, depth + 1), (value, depth + 1)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, depth + 1) for item in node.value)
 
 
 # -- line numbers ---------------------------------------------------------------------
@@ -293,8 +468,13 @@ class _TomlIndex:
         return self.index
 
     def _note(self, parts: Parts) -> None:
-        for end in range(1, len(parts) + 1):
-            self.index.setdefault(parts[:end], self.line)
+        # Every prefix of a noted path is noted with it, so the first prefix found noted
+        # ends the loop: the keys of one table cost one step each, not their depth.
+        for end in range(len(parts), 0, -1):
+            prefix = parts[:end]
+            if prefix in self.index:
+                return
+            self.index[prefix] = self.line
 
     def _space(self) -> None:
         self.pos = _TOML_SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
@@ -475,11 +655,30 @@ def _yaml_index(root: Any) -> dict[Parts, int]:
 
 @final
 class Document:
-    """One parsed file: its text, its data, and where each of its paths is written."""
+    """One parsed file: its text, its data, and where each of its paths is written.
 
-    __slots__ = ("_index", "data", "fmt", "folder", "identity", "name", "node", "text")
+    ``by`` is the file that extends this one. The project is the working folder and
+    the folder of the file first loaded; a file outside it that is not a declarative
+    file (one extended by mistake or by a malicious link, ``/etc/...``) gets errors
+    that quote nothing of what it holds.
+    """
 
-    def __init__(self, text: str, fmt: Format, name: str, path: Path | None) -> None:
+    __slots__ = (
+        "_index",
+        "data",
+        "fmt",
+        "folder",
+        "identity",
+        "name",
+        "node",
+        "private",
+        "project",
+        "text",
+    )
+
+    def __init__(
+        self, text: str, fmt: Format, name: str, path: Path | None, by: Document | None = None
+    ) -> None:
         self.text = text
         self.fmt = fmt
         self.name = name
@@ -487,12 +686,45 @@ class Document:
         self.identity = None if path is None else file_identity(path, name)
         self.node: Any = None
         self._index: dict[Parts, int] | None = None
-        if fmt == "toml":
-            self.data: Any = parse_toml(text, name)
-        elif fmt == "json":
-            self.data = _parse_json(text, name)
+        if by is not None:
+            self.project: tuple[Path, ...] = by.project
         else:
-            self.data, self.node = _parse_yaml(text, name)
+            here = _real(Path.cwd())
+            folders = [here] if self.identity is None else [here, self.identity.parent]
+            self.project = tuple(dict.fromkeys(folders))
+        outside = self.identity is not None and not any(
+            self.identity.is_relative_to(folder) for folder in self.project
+        )
+        self.private = False  # set below for a file outside the project that is not ours
+        try:
+            if fmt != "yaml":
+                check_nesting(text, fmt, name)
+            if fmt == "toml":
+                self.data: Any = parse_toml(text, name)
+            elif fmt == "json":
+                self.data = _parse_json(text, name)
+            else:
+                self.data, self.node = _parse_yaml(text, name)
+        except DeclarationError as error:
+            if outside:
+                raise self._hidden(error.line) from None
+            raise
+        self.private = outside and not _looks_declarative(self.data)
+        deep = too_deep(self.data, restart="@config")
+        if deep is not None:
+            reason = (
+                f"values nested too deeply: more than {MAX_DEPTH} levels of lists and tables "
+                "(between inline configurations)"
+            )
+            raise self.fail(reason, deep)
+
+    def _hidden(self, line: int | None) -> DeclarationError:
+        folders = " or ".join(repr(os.fspath(folder)) for folder in self.project)
+        reason = (
+            f"{self.name!r} is not a declarative file, and it is outside the project "
+            f"(below {folders}), so nothing of what it holds is shown"
+        )
+        return DeclarationError(reason, file=self.name, line=line)
 
     def line_of(self, parts: Parts) -> int | None:
         """The line of ``parts``, or of its longest prefix written in the file."""
@@ -510,6 +742,8 @@ class Document:
         return None
 
     def fail(self, reason: str, parts: Parts) -> DeclarationError:
+        if self.private:
+            return self._hidden(self.line_of(parts))
         return DeclarationError(
             reason, file=self.name, line=self.line_of(parts), path=render_path(parts)
         )

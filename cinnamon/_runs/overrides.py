@@ -13,10 +13,11 @@ from cinnamon._core.conditions import check_conditions
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.explain import clean_location, describe_input, flatten
 from cinnamon._core.key import RegistrationKey
+from cinnamon._core.limits import MAX_DEPTH, too_deep
 from cinnamon._core.resolve import origin_of, registration_of
 from cinnamon._core.tree import Walk, dynamic_fields, map_references, run
 from cinnamon._files.declarative import decode
-from cinnamon._files.formats import Parts, render_path
+from cinnamon._files.formats import Parts, check_nesting, render_path
 from cinnamon.errors import (
     CinnamonError,
     ConfigurationError,
@@ -45,6 +46,9 @@ _SEGMENT = re.compile(
       | \[\s*(?:(?P<index>-?[0-9]+)|(?P<quoted>"(?:[^"\\]|\\.)*")|'(?P<literal>[^']*)')\s*\]
     )""",
     re.VERBOSE,
+)
+_TOO_DEEP = (
+    f"values nested too deeply: more than {MAX_DEPTH} lists, tables or tuples inside one another"
 )
 _MAX_SUGGESTED_PATHS = 20_000  # enough for any tree a person reads; bounds the search
 
@@ -230,7 +234,11 @@ def _assignments(
                 parts = parse_path(path)
             except ValueError as error:
                 raise DeclarationError(str(error), file=f"override {label!r}") from None
-            found.append(_Assignment(label, parts, value))
+            assignment = _Assignment(label, parts, value)
+            deep = too_deep(value)
+            if deep is not None:
+                raise assignment.fail(_TOO_DEEP, (*parts, *deep))
+            found.append(assignment)
         return found
     if isinstance(overrides, str):
         overrides = [overrides]
@@ -260,11 +268,21 @@ def _parse_value(
             reason = f"{error}; a string that starts with '@' is written in quotes: '\"@...\"'"
             raise assignment.fail(reason) from None
     try:
+        check_nesting(text, "toml", assignment.label)
         table = tomllib.loads(f"value = {text}")
     except tomllib.TOMLDecodeError:
         return text
+    except DeclarationError as error:  # nested too deeply for the parser
+        raise assignment.fail(error.reason) from None
+    except RecursionError:
+        raise assignment.fail(_TOO_DEEP) from None
+    except ValueError as error:  # a number past Python's 4,300-digit limit, say
+        raise assignment.fail(f"invalid value: {error}") from None
     if list(table) != ["value"]:  # the text held a newline and more keys: not one value
         return text
+    deep = too_deep(table["value"], restart="@config")
+    if deep is not None:
+        raise assignment.fail(_TOO_DEEP, (*assignment.parts, *deep))
     place = _Place(assignment)
     return decode(table["value"], place, root="", registry=registry, allow=allow, aliases=aliases)
 
