@@ -14,14 +14,13 @@ passed as they are, at no cost.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import decimal
 import enum
 import fractions
-import gc
 import functools
+import gc
 import inspect
 import pathlib
 import types
@@ -164,11 +163,8 @@ def step_of(
     Raises:
         UsageError: the factory does not take the configuration's fields.
     """
-    try:
-        checked = (factory, type(config)) in _accepted
-    except TypeError:  # an unhashable factory is checked every time
-        checked = False
-    if not checked:
+    accepted = _accepted.get(type(config))
+    if accepted is None or factory not in accepted:
         _check_signature(factory, config, path)
     fixed: dict[str, Any] = config.__dict__.copy()
     assembled: list[tuple[str, Assemble]] = []
@@ -308,8 +304,9 @@ def duplicator(value: Any) -> Callable[[Any], Any] | None:
 
 # -- constructor signatures ---------------------------------------------------------------
 
-# (factory, configuration class) pairs whose signatures have been checked.
-_accepted: dict[tuple[Callable[..., Any], type[Configuration]], None] = {}
+# For each configuration class, the factories whose signatures take its fields; by
+# identity, so that an unhashable factory can be remembered too.
+_accepted: dict[type[Configuration], list[Callable[..., Any]]] = {}
 
 
 def _check_signature(factory: Callable[..., Any], config: Configuration, path: TreePath) -> None:
@@ -346,8 +343,7 @@ def _check_signature(factory: Callable[..., Any], config: Configuration, path: T
 
 
 def _remember(factory: Callable[..., Any], cls: type[Configuration]) -> None:
-    with contextlib.suppress(TypeError):  # unhashable: not remembered
-        _accepted[factory, cls] = None
+    _accepted.setdefault(cls, []).append(factory)
 
 
 def _name(factory: Callable[..., Any]) -> str:
