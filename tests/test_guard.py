@@ -542,7 +542,11 @@ def test_a_callback_that_overrides_run_receives_every_hookpoint() -> None:
 
     with pytest.raises(ValueError):
         fit(CallbackPipeline([Everything()]))
-    assert [hookpoint for hookpoint, _ in seen] == ["on_fit_begin", "on_fit_exception"]
+    assert [hookpoint for hookpoint, _ in seen] == [
+        "on_fit_begin",
+        "on_fit_exception",
+        "on_exception",
+    ]
 
 
 def test_a_pipeline_change_reaches_the_guard() -> None:
