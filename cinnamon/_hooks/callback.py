@@ -238,6 +238,12 @@ class Callback(Component):
     _cinnamon_version: int
 
     save_path: Path | None = None
+    #: Callbacks this one runs after in a :class:`~cinnamon.CallbackPipeline`: classes
+    #: (matched with ``isinstance``) or class names (matched against the classes a
+    #: sibling is an instance of). A constraint that matches no sibling is ignored.
+    runs_after: ClassVar[tuple[type[Callback] | str, ...]] = ()
+    #: Callbacks this one runs before in a pipeline, given as for :attr:`runs_after`.
+    runs_before: ClassVar[tuple[type[Callback] | str, ...]] = ()
     # Whether the class overrides run(): then dispatchers must go through it.
     _cinnamon_runs_itself: ClassVar[bool] = False
 
