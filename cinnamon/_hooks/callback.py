@@ -219,6 +219,12 @@ class Callback(Component):
     :func:`~cinnamon.guard`. Several callbacks are combined with
     :class:`~cinnamon.CallbackPipeline`.
 
+    One name is special: ``on_exception(self, logs)`` is fired by every guarded call
+    that raises, whatever its hookpoint, after ``on_<x>_exception``, with ``logs`` a
+    dict of the ``"hookpoint"`` fired and the ``"error"``. Class attributes
+    :attr:`runs_after` and :attr:`runs_before` order a callback among its siblings in a
+    pipeline.
+
     A callback looks up its hook methods the first time each hookpoint reaches it and
     keeps the bound methods; replacing a hook method on an instance afterwards is not
     seen. A subclass may override :meth:`run` to dispatch by itself; :func:`guard` and
