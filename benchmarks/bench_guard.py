@@ -29,7 +29,12 @@ def work(x: int, callbacks: Any = None) -> int:  # noqa: ARG001 - the guard read
     return x
 
 
+async def awork(x: int, callbacks: Any = None) -> int:  # noqa: ARG001 - the guard reads it
+    return x
+
+
 guarded = guard("fit")(work)
+aguarded = guard("fit")(awork)
 
 
 class Hooks(Callback):
@@ -37,6 +42,9 @@ class Hooks(Callback):
         pass
 
     def on_fit_end(self, logs: Any) -> None:
+        pass
+
+    def on_fit_exception(self, logs: Any) -> None:
         pass
 
 
@@ -47,9 +55,44 @@ class Idle(Callback):
 
 one = Hooks()
 hundred = [Hooks() for _ in range(100)]
+
+
+async def by_hand(x: int, callbacks: Any = None) -> int:
+    """The hand-written begin/call/end of an async function, hooks called positionally."""
+    one.on_fit_begin(None)
+    try:
+        r = await awork(x, callbacks)
+    except BaseException as error:
+        one.on_fit_exception(error)
+        raise
+    one.on_fit_end(r)
+    return r
+
+
+begin, end = one.on_fit_begin, one.on_fit_end
+
+
+def forward(x: int, callbacks: Any = None) -> int:
+    """The least a wrapper can do: one more frame, its hooks known without a lookup."""
+    if callbacks is None:
+        return work(x, callbacks)
+    begin(None)
+    r = work(x, callbacks)
+    end(r)
+    return r
+
+
+# A coroutine that never suspends finishes on its first send(), without an event loop
+# whose own cost would hide the guard's.
+DRIVE = "try:\n    {}.send(None)\nexcept StopIteration:\n    pass"
+
 NAMESPACE: dict[str, Any] = {
     "work": work,
+    "awork": awork,
     "guarded": guarded,
+    "aguarded": aguarded,
+    "by_hand": by_hand,
+    "forward": forward,
     "one": one,
     "hundred": hundred,
     "ten_pipeline": CallbackPipeline([Idle() for _ in range(9)] + [one]),
@@ -65,29 +108,59 @@ class Case:
     target: float | None = None
 
 
+# Every baseline is the fastest honest hand-written code doing the same work: hooks
+# called positionally on the callbacks that implement them (as Keras's loop calls them).
 CASES = [
     Case("bare call", "work(1, callbacks=None)"),
-    Case("guarded, callbacks=None", "guarded(1, callbacks=None)", "bare call", 3.0),
+    Case("guarded, callbacks=None", "guarded(1, callbacks=None)", "bare call", 2.0),
+    # The same work as the guard's, the exception hook included (a try costs next to
+    # nothing in CPython 3.11 and later, until something raises).
     Case(
-        "hand-written begin/call/end",
-        "one.on_fit_begin(logs=None); r = work(1, callbacks=one); one.on_fit_end(logs=r)",
+        "by hand, positional",
+        "one.on_fit_begin(None)\n"
+        "try:\n"
+        "    r = work(1, callbacks=one)\n"
+        "except BaseException as error:\n"
+        "    one.on_fit_exception(error)\n"
+        "    raise\n"
+        "one.on_fit_end(r)",
     ),
+    # Not a target: what any wrapper pays for its own frame, for reading the row below.
+    Case("floor: a forwarding wrapper", "forward(1, callbacks=one)", "by hand, positional"),
     Case(
         "guarded, 10 callbacks (1 with hooks)",
         "guarded(1, callbacks=ten_pipeline)",
-        "hand-written begin/call/end",
-        1.5,
+        "by hand, positional",
+        1.3,
     ),
     Case(
-        "hand-written loop over 100",
-        "for c in hundred: c.on_fit_begin(logs=None)\n"
-        "r = work(1, callbacks=hundred)\n"
-        "for c in hundred: c.on_fit_end(logs=r)",
+        "by hand, loop over 100",
+        "for c in hundred: c.on_fit_begin(None)\n"
+        "try:\n"
+        "    r = work(1, callbacks=hundred)\n"
+        "except BaseException as error:\n"
+        "    for c in hundred: c.on_fit_exception(error)\n"
+        "    raise\n"
+        "for c in hundred: c.on_fit_end(r)",
     ),
     Case(
         "guarded, 100 callbacks (all with hooks)",
         "guarded(1, callbacks=hundred_pipeline)",
-        "hand-written loop over 100",
+        "by hand, loop over 100",
+        1.1,
+    ),
+    Case("async: bare await", DRIVE.format("awork(1, callbacks=None)")),
+    Case(
+        "async: guarded, callbacks=None",
+        DRIVE.format("aguarded(1, callbacks=None)"),
+        "async: bare await",
+        2.0,
+    ),
+    Case("async: by hand, positional", DRIVE.format("by_hand(1, callbacks=one)")),
+    Case(
+        "async: guarded, 10 callbacks (1)",
+        DRIVE.format("aguarded(1, callbacks=ten_pipeline)"),
+        "async: by hand, positional",
         1.3,
     ),
 ]

@@ -19,8 +19,15 @@ if TYPE_CHECKING:
     from cinnamon._files.dump import dump
     from cinnamon._files.schema import json_schema
     from cinnamon._hooks.callback import Callback
+    from cinnamon._hooks.filter import FilteredCallback, FilteredCallbackConfig
     from cinnamon._hooks.guard import guard
-    from cinnamon._hooks.pipeline import CallbackPipeline, OrderedPipeline, Pipeline, PipelineConfig
+    from cinnamon._hooks.pipeline import (
+        CallbackPipeline,
+        CallbackPipelineConfig,
+        OrderedPipeline,
+        Pipeline,
+        PipelineConfig,
+    )
     from cinnamon._registry import Registry
     from cinnamon._runs.fingerprint import fingerprint
     from cinnamon._runs.overrides import apply_overrides
@@ -36,9 +43,12 @@ __all__ = [
     "BuildInfo",
     "Callback",
     "CallbackPipeline",
+    "CallbackPipelineConfig",
     "CinnamonError",
     "Component",
     "Configuration",
+    "FilteredCallback",
+    "FilteredCallbackConfig",
     "OrderedPipeline",
     "Param",
     "ParamInfo",
@@ -69,9 +79,12 @@ _HOMES = {
     "BuildInfo": "_core.component",
     "Callback": "_hooks.callback",
     "CallbackPipeline": "_hooks.pipeline",
+    "CallbackPipelineConfig": "_hooks.pipeline",
     "CinnamonError": "errors",
     "Component": "_core.component",
     "Configuration": "_core.configuration",
+    "FilteredCallback": "_hooks.filter",
+    "FilteredCallbackConfig": "_hooks.filter",
     "OrderedPipeline": "_hooks.pipeline",
     "Param": "_core.configuration",
     "ParamInfo": "_core.configuration",

@@ -8,7 +8,7 @@ and friends keep working::
     │   └── NotRegisteredError              a key names no registration
     ├── AlreadyRegisteredError (ValueError) the same key registered twice
     ├── InvalidKeyError      (ValueError)   a malformed key or key string
-    ├── CycleError           (ValueError)   registrations that depend on themselves
+    ├── CycleError           (ValueError)   registrations (or callback orderings) in a cycle
     ├── ConfigurationError   (ValueError)   a value a configuration refuses
     ├── ConditionError       (ValueError)   a resolved tree that breaks a condition of a node
     ├── DeclarationError     (ValueError)   a declarative file that is malformed or unsafe
@@ -127,12 +127,15 @@ class InvalidKeyError(CinnamonError, ValueError):
 class CycleError(CinnamonError, ValueError):
     """Registrations whose references lead back to themselves.
 
+    Also raised for callbacks whose ordering constraints in a pipeline form a cycle;
+    ``cycle`` then names the callbacks.
+
     Attributes:
         cycle: the keys on the cycle, in reference order, starting and ending with
             the same key.
     """
 
-    def __init__(self, cycle: Sequence[RegistrationKey]) -> None:
+    def __init__(self, cycle: Sequence[RegistrationKey | str]) -> None:
         self.cycle = tuple(cycle)
         chain = " -> ".join(repr(str(key)) for key in self.cycle)
         super().__init__(f"dependency cycle: {chain}")

@@ -4,12 +4,14 @@ import asyncio
 import contextlib
 import inspect
 import threading
+from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, Mock
 
 import pytest
 
-from cinnamon import Callback, CallbackPipeline, CinnamonError, guard
+from cinnamon import Callback, CallbackPipeline, CinnamonError, Component, guard
+from cinnamon.callbacks import EarlyStopping
 from cinnamon.errors import HookpointError, UsageError
 
 
@@ -542,7 +544,11 @@ def test_a_callback_that_overrides_run_receives_every_hookpoint() -> None:
 
     with pytest.raises(ValueError):
         fit(CallbackPipeline([Everything()]))
-    assert [hookpoint for hookpoint, _ in seen] == ["on_fit_begin", "on_fit_exception"]
+    assert [hookpoint for hookpoint, _ in seen] == [
+        "on_fit_begin",
+        "on_fit_exception",
+        "on_exception",
+    ]
 
 
 def test_a_pipeline_change_reaches_the_guard() -> None:
@@ -622,3 +628,266 @@ def test_every_guard_error_is_a_cinnamon_error() -> None:
         guard("")
     with pytest.raises(CinnamonError):
         guard()(lambda: None)
+
+
+# -- the fast path: errors told apart once the tables are filled -----------------------------
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["first call", "tables filled"])
+def test_each_step_that_fails_is_told_apart_on_both_paths(warm: bool) -> None:
+    """The first call takes the slow path; later calls the fast one: same outcomes."""
+    fail_at: set[str] = set()
+
+    class Steps(Recorder):
+        def on_fit_begin(self, logs: Any) -> None:
+            if "begin" in fail_at:
+                msg = "begin"
+                raise OSError(msg)
+            super().on_fit_begin(logs)
+
+        def on_fit_end(self, logs: Any) -> None:
+            if "end" in fail_at:
+                msg = "end"
+                raise KeyError(msg)
+            super().on_fit_end(logs)
+
+    @guard()
+    def fit(callbacks: Callback | None = None) -> str:
+        if "call" in fail_at:
+            msg = "call"
+            raise ValueError(msg)
+        return "done"
+
+    callback = Steps()
+    pipeline = CallbackPipeline([callback, Callback()])
+    if warm:
+        assert fit(callbacks=pipeline) == "done"
+    callback.journal.clear()
+    fail_at.add("begin")
+    with pytest.raises(OSError, match="begin") as begin:
+        fit(callbacks=pipeline)
+    assert begin.value.__notes__ == ["cinnamon: raised in hookpoint 'on_fit_begin' of Steps"]
+    fail_at.clear()
+    fail_at.add("call")
+    with pytest.raises(ValueError, match="call") as call:
+        fit(callbacks=pipeline)
+    assert not hasattr(call.value, "__notes__")
+    assert callback.journal == [("on_fit_begin", None), ("on_fit_exception", call.value)]
+    fail_at.clear()
+    fail_at.add("end")
+    with pytest.raises(KeyError, match="end") as end:
+        fit(callbacks=pipeline)
+    assert end.value.__notes__ == ["cinnamon: raised in hookpoint 'on_fit_end' of Steps"]
+
+
+def test_a_fan_out_names_the_callback_that_raised_among_many() -> None:
+    class Named(Callback):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def on_fit_end(self, logs: Any) -> None:
+            if self.name == logs:
+                raise LookupError(self.name)
+
+    class Odd(Named):
+        pass
+
+    @guard()
+    def fit(which: str, callbacks: Callback | None = None) -> str:
+        return which
+
+    callbacks = [Named(f"n{i}") for i in range(40)]
+    callbacks[23] = Odd("n23")
+    pipeline = CallbackPipeline(callbacks)
+    assert fit("none", callbacks=pipeline) == "none"
+    with pytest.raises(LookupError, match="n23") as caught:
+        fit("n23", callbacks=pipeline)
+    assert caught.value.__notes__ == ["cinnamon: raised in hookpoint 'on_fit_end' of Odd"]
+
+
+# -- the general exception hook --------------------------------------------------------------
+
+
+class Watcher(Callback):
+    """Records the specific and the general exception hooks."""
+
+    def __init__(self, journal: list[Any]) -> None:
+        self.journal = journal
+
+    def on_fit_exception(self, logs: Any) -> None:
+        self.journal.append(("on_fit_exception", type(self).__name__))
+
+    def on_exception(self, logs: Any) -> None:
+        self.journal.append(("on_exception", type(self).__name__, logs["hookpoint"], logs["error"]))
+
+
+class GeneralOnly(Watcher):
+    on_fit_exception = None  # type: ignore[assignment]  # not a hook: only the general one
+
+
+def test_the_general_exception_hook_reaches_every_callback_after_the_specific_ones() -> None:
+    journal: list[Any] = []
+    failure = ValueError("diverged")
+
+    @guard()
+    def fit(callbacks: Callback | None = None) -> None:
+        raise failure
+
+    pipeline = CallbackPipeline([Watcher(journal), Callback(), GeneralOnly(journal)])
+    for _ in range(2):  # the slow path, then the fast one
+        journal.clear()
+        with pytest.raises(ValueError, match="diverged") as caught:
+            fit(callbacks=pipeline)
+        assert caught.value is failure
+        assert journal == [
+            ("on_fit_exception", "Watcher"),
+            ("on_exception", "Watcher", "on_fit_exception", failure),
+            ("on_exception", "GeneralOnly", "on_fit_exception", failure),
+        ]
+        del failure._cinnamon_reported_to  # type: ignore[attr-defined]  # a fresh raise
+
+
+def test_the_general_hook_fires_once_per_exception_through_nested_guards() -> None:
+    journal: list[Any] = []
+
+    @guard()
+    def epoch(callbacks: Callback | None = None) -> None:
+        raise KeyboardInterrupt
+
+    @guard()
+    def fit(callbacks: Callback | None = None) -> None:
+        epoch(callbacks=callbacks)
+
+    watcher = Watcher(journal)
+    with pytest.raises(KeyboardInterrupt):
+        fit(callbacks=watcher)
+    assert [entry[:3] for entry in journal] == [
+        ("on_exception", "Watcher", "on_epoch_exception"),  # innermost first
+        ("on_fit_exception", "Watcher"),
+    ]
+    # other callbacks in an outer guard still hear of it
+    journal.clear()
+    outer = Watcher(journal)
+
+    @guard("fit")
+    def fit_with_others(callbacks: Callback | None = None) -> None:
+        epoch(callbacks=watcher)
+
+    with pytest.raises(KeyboardInterrupt):
+        fit_with_others(callbacks=outer)
+    assert [entry[:3] for entry in journal] == [
+        ("on_exception", "Watcher", "on_epoch_exception"),
+        ("on_fit_exception", "Watcher"),
+        ("on_exception", "Watcher", "on_fit_exception"),
+    ]
+
+
+def test_an_error_in_the_general_hook_chains_to_the_original_and_stops_the_others() -> None:
+    journal: list[Any] = []
+    original = ValueError("first")
+
+    class Failing(Callback):
+        def on_exception(self, logs: Any) -> None:
+            raise RuntimeError(logs["hookpoint"])
+
+    @guard()
+    def fit(callbacks: Callback | None = None) -> None:
+        raise original
+
+    with pytest.raises(RuntimeError, match="on_fit_exception") as caught:
+        fit(CallbackPipeline([Failing(), Watcher(journal)]))
+    assert caught.value.__context__ is original
+    assert caught.value.__notes__ == ["cinnamon: raised in hookpoint 'on_exception' of Failing"]
+    assert journal == [("on_fit_exception", "Watcher")]  # the specific hooks ran first
+
+
+# -- setup=True ---------------------------------------------------------------------------------
+
+
+class NeedsHost(Callback):
+    """Fails at the begin hook unless set up, as the built-in EarlyStopping does."""
+
+    def __init__(self) -> None:
+        self.hosts: list[Any] = []
+
+    def on_fit_begin(self, logs: Any) -> None:
+        if self.component is None:
+            msg = "not set up"
+            raise AssertionError(msg)
+        self.hosts.append((self.component, self.save_path))
+
+
+def test_setup_true_gives_the_callbacks_their_component_before_the_begin_hook() -> None:
+    class Trainer(Component):
+        def __init__(self) -> None:
+            self.stop_training = False
+
+        @guard("fit", setup=True)
+        def fit(self, callbacks: Callback | None = None) -> dict[str, float]:
+            return {"val_loss": 1.0}
+
+        @guard("fit")
+        def fit_plainly(self, callbacks: Callback | None = None) -> dict[str, float]:
+            return {"val_loss": 1.0}
+
+    trainer, other = Trainer(), Trainer()
+    needs, stop = NeedsHost(), EarlyStopping()
+    pipeline = CallbackPipeline([needs, CallbackPipeline([stop])])
+    pipeline.setup(save_path="runs/a")
+    for host in (trainer, other, trainer):  # twice through the fast path
+        host.fit(callbacks=pipeline)
+    assert needs.hosts == [
+        (trainer, Path("runs/a")),
+        (other, Path("runs/a")),
+        (trainer, Path("runs/a")),
+    ]
+    assert stop.component is trainer  # nested callbacks too, and they stay attached
+    assert Trainer().fit() == {"val_loss": 1.0}  # callbacks=None: nothing to set up
+    with pytest.raises(AssertionError, match="not set up"):
+        Trainer().fit_plainly(callbacks=NeedsHost())  # without setup=True, nobody sets up
+
+
+def test_an_error_in_setup_stops_the_call_with_a_note() -> None:
+    class Picky(NeedsHost):
+        def setup(self, component: Any = None, save_path: Any = None) -> None:
+            msg = "not my kind of host"
+            raise TypeError(msg)
+
+    class Host(Component):
+        @guard("fit", setup=True)
+        def fit(self, callbacks: Callback | None = None) -> int:
+            msg = "not reached"
+            raise AssertionError(msg)
+
+    picky = Picky()
+    for _ in range(2):
+        with pytest.raises(TypeError, match="not my kind") as caught:
+            Host().fit(callbacks=picky)
+        assert caught.value.__notes__[-1] == (
+            "cinnamon: raised in setup(component=...) of the callbacks, before 'on_fit_begin'"
+        )
+    assert picky.hosts == []
+
+
+def test_setup_true_needs_a_first_argument() -> None:
+    with pytest.raises(UsageError, match=r"setup=True.*first argument"):
+
+        @guard("fit", setup=True)
+        def fit(callbacks: Callback | None = None) -> None:
+            pass
+
+    with pytest.raises(UsageError, match=r"setup=\.\.\.\) takes True or False"):
+        guard("fit", setup="yes")  # type: ignore[arg-type]
+    assert repr(guard("fit", setup=True)) == "guard('fit', setup=True)"
+
+
+def test_setup_true_on_an_async_method() -> None:
+    class Host(Component):
+        @guard("fit", setup=True)
+        async def fit(self, callbacks: Callback | None = None) -> int:
+            await asyncio.sleep(0)
+            return 3
+
+    host, needs = Host(), NeedsHost()
+    assert asyncio.run(host.fit(callbacks=needs)) == 3
+    assert needs.hosts == [(host, None)]

@@ -11,6 +11,7 @@ import pytest
 from cinnamon import (
     Callback,
     CallbackPipeline,
+    CallbackPipelineConfig,
     CinnamonError,
     Component,
     Configuration,
@@ -23,7 +24,7 @@ from cinnamon import (
     Registry,
     guard,
 )
-from cinnamon.errors import ConfigurationError, NotFoundError, UsageError
+from cinnamon.errors import ConfigurationError, CycleError, NotFoundError, UsageError
 
 
 class Part(Component):
@@ -646,3 +647,127 @@ def test_one_build_makes_trainer_pipeline_and_callbacks(inline: bool) -> None:
     assert last.seen == expected
     assert last.__cinnamon__ is not None
     assert last.__cinnamon__.path == "trainer.callbacks.components[1].components[0]"
+
+
+# -- ordering constraints -------------------------------------------------------------------
+
+
+class Saver(Named):
+    """Runs after every Logger and before any Named subclass called 'Notifier'."""
+
+    runs_after = ("Logger",)
+    runs_before = ("Notifier",)
+
+
+class Logger(Named):
+    pass
+
+
+class Notifier(Named):
+    pass
+
+
+class Last(Named):
+    runs_after = (Callback,)  # after every other callback (but not after another Last)
+
+
+def test_class_constraints_move_a_callback_only_as_far_as_needed() -> None:
+    journal: list[Any] = []
+    a, saver, logger, notifier = (
+        Named("a", journal),
+        Saver("saver", journal),
+        Logger("logger", journal),
+        Notifier("notifier", journal),
+    )
+    pipeline = CallbackPipeline([notifier, saver, a, logger])
+    assert pipeline.get_pipeline() == [a, logger, saver, notifier]
+    pipeline.run("on_fit_begin")
+    assert names(journal) == ["a", "logger", "saver", "notifier"]
+    assert pipeline.components == (notifier, saver, a, logger)  # the children as given
+
+
+def test_constraints_on_absent_classes_are_ignored_and_same_class_keeps_its_order() -> None:
+    first, second, a = Last("first"), Last("second"), Named("a")
+    assert CallbackPipeline([first, a, second]).get_pipeline() == [a, first, second]
+    saver = Saver("alone")
+    assert CallbackPipeline([saver, a]).get_pipeline() == [saver, a]  # no Logger, no Notifier
+
+
+def test_constraints_apply_again_when_the_children_change_and_through_the_guard() -> None:
+    journal: list[Any] = []
+    saver, logger = Saver("saver", journal), Logger("logger", journal)
+    pipeline = CallbackPipeline([saver])
+
+    @guard()
+    def fit(callbacks: Callback | None = None) -> int:
+        return 1
+
+    fit(callbacks=pipeline)
+    pipeline.append(logger)
+    journal.clear()
+    fit(callbacks=pipeline)
+    assert journal == [
+        ("logger", "on_fit_begin", None),
+        ("saver", "on_fit_begin", None),
+        ("logger", "on_fit_end", 1),
+        ("saver", "on_fit_end", 1),
+    ]
+
+
+def test_a_cycle_of_constraints_is_refused_naming_it() -> None:
+    class Ping(Named):
+        runs_after = ("Pong",)
+
+    class Pong(Named):
+        runs_after = ("Ping",)
+
+    with pytest.raises(
+        CycleError, match=r"'Ping \(child 1\)' -> 'Pong \(child 2\)' -> 'Ping"
+    ) as caught:
+        CallbackPipeline([Named(), Ping(), Pong()])
+    assert caught.value.cycle == ("Ping (child 1)", "Pong (child 2)", "Ping (child 1)")
+    assert "contradict each other" in caught.value.__notes__[0]
+    pipeline = CallbackPipeline([Ping()])
+    with pytest.raises(CycleError, match="Pong"):
+        pipeline.append(Pong())  # refused when the change is made
+    assert len(pipeline.components) == 1
+
+
+def test_the_pipeline_own_constraints_and_their_errors() -> None:
+    a, b, logger = Named("a"), Quiet(), Logger("logger")
+    pipeline = CallbackPipeline([logger, a, b], after={"Logger": ["Quiet"]})
+    assert pipeline.get_pipeline() == [a, b, logger]
+    assert pipeline.after == {"Logger": ("Quiet",)}
+    pipeline.remove(b)  # a name gone since the pipeline was made is ignored
+    assert pipeline.get_pipeline() == [logger, a]
+    with pytest.raises(NotFoundError, match=r"names 'Loger'.*did you mean 'Logger'\?"):
+        CallbackPipeline([logger, a], after={"Loger": ["Named"]})
+    with pytest.raises(CycleError, match="Saver"):
+        CallbackPipeline([Saver(), logger], after={"Logger": ["Saver"]})
+    for bad, match in [
+        (["Logger"], "maps class names"),
+        ({"Logger": "Quiet"}, r"after\['Logger'\] is a list"),
+        ({"Logger": [Quiet]}, "holds class names"),
+    ]:
+        with pytest.raises(UsageError, match=match):
+            CallbackPipeline([logger], after=bad)  # type: ignore[arg-type]
+
+
+def test_constraints_declared_in_a_configuration() -> None:
+    class NamedConfig(Configuration, component=Named):
+        name: str
+
+    class LoggerConfig(NamedConfig, component=Logger):
+        pass
+
+    registry = Registry()
+    config = CallbackPipelineConfig(
+        components=[LoggerConfig(name="logger"), NamedConfig(name="a")],
+        after={"Logger": ["Named"]},
+    )
+    built = registry.build(config, CallbackPipeline)
+    assert [child.name for child in built.get_pipeline()] == ["a", "logger"]  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError, match="'Nobody'"):
+        registry.build(
+            CallbackPipelineConfig(components=[NamedConfig(name="a")], after={"Nobody": []})
+        )

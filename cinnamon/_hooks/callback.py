@@ -27,6 +27,7 @@ from cinnamon._core.component import Component
 from cinnamon.errors import HookpointError, UsageError, add_note
 
 __all__ = [
+    "EXCEPTION",
     "Callback",
     "Hook",
     "Hooks",
@@ -47,6 +48,10 @@ __all__ = [
 Hook = Callable[..., object]
 Hooks = tuple[Hook, ...]
 Pair = tuple[Hook | None, Hook | None]
+
+#: The general exception hook: guarded calls that raise fire it on every callback after
+#: their own ``on_<x>_exception``, with ``{"hookpoint": ..., "error": ...}`` as logs.
+EXCEPTION = "on_exception"
 
 #: Held while dispatch tables are filled or dropped, and while pipelines change.
 #: Readers never take it: they see a whole entry or none.
@@ -114,25 +119,42 @@ def entry_of(hooks: Hooks, hookpoint: str) -> Hook | None:
 
     ``None`` for no hook; for one, the hook itself when calling it with ``logs`` by
     position means the same as by keyword (no loop to pay for); otherwise a function
-    that calls each hook in turn and notes which one raised.
+    generated for these hooks that calls each in turn and notes which one raised.
     """
     calls = tuple(map(_by_position, hooks))
     if not calls:
         return None
     if len(calls) == 1:
         return calls[0]
+    return _fan_out(calls, hookpoint)
 
-    def fan_out(logs: Any) -> None:
-        for call in calls:
-            try:
-                call(logs)
-            except Exception as error:
-                note(error, call, hookpoint)
-                raise
 
+# A fan-out is one call per line, unrolled, with no loop to run and no try per call:
+# the handler tells from the line the error passed through which hook raised it.
+_FAN_OUT = "def fan_out(logs):\n    try:\n{calls}\n    except Exception as error:\n{handler}"
+_FAN_OUT_HANDLER = "        noted(error, calls, hookpoint)\n        raise\n"
+_FIRST_CALL_LINE = 3
+
+
+def _fan_out(calls: Hooks, hookpoint: str) -> Hook:
+    """Generate a function that calls each of ``calls`` with its one argument, in order."""
+    namespace: dict[str, Any] = {f"c{index}": call for index, call in enumerate(calls)}
+    namespace.update(calls=calls, hookpoint=hookpoint, noted=_noted_in_fan_out)
+    lines = "\n".join(f"        c{index}(logs)" for index in range(len(calls)))
+    source = _FAN_OUT.format(calls=lines, handler=_FAN_OUT_HANDLER)
+    exec(compile(source, f"<hooks of {hookpoint}>", "exec"), namespace)  # noqa: S102 - ours
+    fan_out: Hook = namespace["fan_out"]
     # Errors from a fan-out already carry the note of the hook that raised them.
     fan_out._cinnamon_noted = True  # type: ignore[attr-defined]
     return fan_out
+
+
+def _noted_in_fan_out(error: BaseException, calls: Hooks, hookpoint: str) -> None:
+    traceback = error.__traceback__
+    if traceback is not None:
+        index = traceback.tb_lineno - _FIRST_CALL_LINE
+        if 0 <= index < len(calls):
+            note(error, calls[index], hookpoint)
 
 
 def _by_position(hook: Hook) -> Hook:
@@ -197,6 +219,12 @@ class Callback(Component):
     :func:`~cinnamon.guard`. Several callbacks are combined with
     :class:`~cinnamon.CallbackPipeline`.
 
+    One name is special: ``on_exception(self, logs)`` is fired by every guarded call
+    that raises, whatever its hookpoint, after ``on_<x>_exception``, with ``logs`` a
+    dict of the ``"hookpoint"`` fired and the ``"error"``. Class attributes
+    :attr:`runs_after` and :attr:`runs_before` order a callback among its siblings in a
+    pipeline.
+
     A callback looks up its hook methods the first time each hookpoint reaches it and
     keeps the bound methods; replacing a hook method on an instance afterwards is not
     seen. A subclass may override :meth:`run` to dispatch by itself; :func:`guard` and
@@ -216,6 +244,12 @@ class Callback(Component):
     _cinnamon_version: int
 
     save_path: Path | None = None
+    #: Callbacks this one runs after in a :class:`~cinnamon.CallbackPipeline`: classes
+    #: (matched with ``isinstance``) or class names (matched against the classes a
+    #: sibling is an instance of). A constraint that matches no sibling is ignored.
+    runs_after: ClassVar[tuple[type[Callback] | str, ...]] = ()
+    #: Callbacks this one runs before in a pipeline, given as for :attr:`runs_after`.
+    runs_before: ClassVar[tuple[type[Callback] | str, ...]] = ()
     # Whether the class overrides run(): then dispatchers must go through it.
     _cinnamon_runs_itself: ClassVar[bool] = False
 

@@ -9,17 +9,25 @@ links, so the tables are never stale and no call pays for a check.
 
 from __future__ import annotations
 
+import difflib
+import heapq
 import os
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from cinnamon._core.component import Component
 from cinnamon._core.configuration import Configuration, Param, Ref
 from cinnamon._hooks.callback import Callback, Hook, forget, lock, state_of
-from cinnamon.errors import ConfigurationError, NotFoundError, UsageError
+from cinnamon.errors import ConfigurationError, CycleError, NotFoundError, UsageError, add_note
 
-__all__ = ["CallbackPipeline", "OrderedPipeline", "Pipeline", "PipelineConfig"]
+__all__ = [
+    "CallbackPipeline",
+    "CallbackPipelineConfig",
+    "OrderedPipeline",
+    "Pipeline",
+    "PipelineConfig",
+]
 
 _PARENTS = "_cinnamon_parents"
 
@@ -215,14 +223,56 @@ class CallbackPipeline(Pipeline, Callback):
     the hookpoint costs nothing per call; changing the children (here or in a nested
     pipeline) makes the pipeline look again.
 
+    The children run in the order given, except where ordering constraints say
+    otherwise: the :attr:`~cinnamon.Callback.runs_after` and
+    :attr:`~cinnamon.Callback.runs_before` of the children's classes, and the
+    pipeline's own ``after``. Constraints order siblings (the children of one
+    pipeline), move a child only as far as they must, and never reorder two children
+    of the same class.
+
     Args:
         components: the callbacks, in order.
+        after: class names of children mapped to the class names of the children they
+            run after, e.g. ``{"Checkpoint": ["EarlyStopping"]}``; unlike a class's own
+            constraints, each name must match a child.
 
     Raises:
-        UsageError: a child is not a :class:`Callback`.
+        UsageError: a child is not a :class:`Callback`, or ``after`` is not a mapping
+            of names to lists of names.
+        NotFoundError: a name in ``after`` matches no child.
+        CycleError: the constraints of the children contradict each other.
     """
 
     child_type: ClassVar[type[Component]] = Callback
+    # Whether an enclosing pipeline may flatten this one's children into its own
+    # dispatch; a pipeline that changes its children's hooks (a filter) must not be.
+    _cinnamon_flattened: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        components: Iterable[Component] = (),
+        after: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """Hold ``components``, ordered by their constraints and by ``after``."""
+        self.__dict__["after"] = checked = _constraints(after)
+        super().__init__(components)
+        # Names are checked against the children given here only: removing a child
+        # later must not break the pipeline, so get_pipeline ignores a name gone since.
+        _ordered(list(self.components), checked, self, strict=True)
+
+    @property
+    def after(self) -> dict[str, tuple[str, ...]]:
+        """The pipeline's own ordering constraints (see the class docstring)."""
+        found: dict[str, tuple[str, ...]] = self.__dict__.get("after", {})
+        return dict(found)
+
+    def get_pipeline(self) -> list[Component]:
+        """Return the children in the order they run, ordering constraints applied."""
+        return _ordered(super().get_pipeline(), self.__dict__.get("after", {}), self)
+
+    def _accept(self, old: tuple[Component, ...], new: tuple[Component, ...]) -> None:
+        super()._accept(old, new)
+        _ordered(list(new), self.__dict__.get("after", {}), self)  # refuse a cycle now
 
     def setup(self, component: Any = None, save_path: str | os.PathLike[str] | None = None) -> None:
         """Attach this pipeline and every callback in it to ``component``."""
@@ -269,7 +319,11 @@ class CallbackPipeline(Pipeline, Callback):
             elif not isinstance(child, Callback):
                 msg = f"{type(self).__name__} holds Callback instances, not {child!r:.80}"
                 raise UsageError(msg)
-            elif isinstance(child, CallbackPipeline) and getattr(type(child), method) is default:
+            elif (
+                isinstance(child, CallbackPipeline)
+                and getattr(type(child), method) is default
+                and (child._cinnamon_flattened or method != "run")
+            ):
                 yield child, True
                 stack.append(iter(child.get_pipeline()))
             else:
@@ -288,6 +342,140 @@ class PipelineConfig(Configuration, component=Pipeline):
     components: list[Ref[Configuration]] = Param(
         default_factory=list, description="the child components, in order"
     )
+
+
+class CallbackPipelineConfig(PipelineConfig, component=CallbackPipeline):
+    """The children of a :class:`CallbackPipeline` and the pipeline's ordering constraints.
+
+    ``after`` maps the class names of children to the class names of the children they
+    run after; see :class:`CallbackPipeline`.
+    """
+
+    after: dict[str, list[str]] = Param(
+        default_factory=dict,
+        description="class names of children mapped to the class names they run after",
+    )
+
+
+def _constraints(after: object) -> dict[str, tuple[str, ...]]:
+    """Check a pipeline's ``after`` and return it as a dict of tuples."""
+    if after is None:
+        return {}
+    if not isinstance(after, Mapping):
+        msg = f"after= maps class names to lists of class names, not {after!r:.80}"
+        raise UsageError(msg)
+    checked: dict[str, tuple[str, ...]] = {}
+    for name, earlier in after.items():
+        if isinstance(earlier, str) or not isinstance(earlier, Iterable):
+            msg = f"after[{name!r}] is a list of class names, not {earlier!r:.80}"
+            raise UsageError(msg)
+        names = tuple(earlier)
+        if not isinstance(name, str) or not all(isinstance(n, str) for n in names):
+            msg = f"after= holds class names (str), not {name!r}: {list(names)!r:.80}"
+            raise UsageError(msg)
+        checked[name] = names
+    return checked
+
+
+def _matches(callback: Component, target: type | str) -> bool:
+    """Whether a constraint's ``target`` (a class or a class name) names ``callback``."""
+    if isinstance(target, str):
+        return any(kind.__name__ == target for kind in type(callback).__mro__)
+    return isinstance(callback, target)
+
+
+def _ordered(
+    children: list[Component],
+    after: Mapping[str, tuple[str, ...]],
+    pipeline: Pipeline,
+    *,
+    strict: bool = False,
+) -> list[Component]:
+    """``children`` reordered as little as their ordering constraints allow.
+
+    The constraints are edges between positions; a topological sort that always takes
+    the earliest free position keeps the given order wherever no constraint applies.
+    ``strict`` refuses a name in ``after`` that matches no child.
+    """
+    if strict:
+        _check_names(children, after, pipeline)
+    before = _edges(children, after)
+    if not any(before.values()):
+        return children
+    waiting = dict.fromkeys(before, 0)
+    for targets in before.values():
+        for target in targets:
+            waiting[target] += 1
+    free = [index for index, count in waiting.items() if count == 0]
+    heapq.heapify(free)
+    order: list[int] = []
+    while free:
+        index = heapq.heappop(free)
+        order.append(index)
+        for target in before[index]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                heapq.heappush(free, target)
+    if len(order) < len(children):
+        raise _cycle_error(children, before, set(before) - set(order), pipeline)
+    return [children[index] for index in order]
+
+
+def _edges(children: list[Component], after: Mapping[str, tuple[str, ...]]) -> dict[int, set[int]]:
+    """For each position, the positions that must run after it."""
+    before: dict[int, set[int]] = {index: set() for index in range(len(children))}
+
+    def link(first: int, then: int) -> None:
+        if first != then and type(children[first]) is not type(children[then]):
+            before[first].add(then)
+
+    for then, child in enumerate(children):
+        own = type(child).runs_after if isinstance(child, Callback) else ()
+        declared = [t for name, earlier in after.items() if _matches(child, name) for t in earlier]
+        later = type(child).runs_before if isinstance(child, Callback) else ()
+        for position, other in enumerate(children):
+            if any(_matches(other, target) for target in (*own, *declared)):
+                link(position, then)
+            if any(_matches(other, target) for target in later):
+                link(then, position)
+    return before
+
+
+def _check_names(
+    children: list[Component], after: Mapping[str, tuple[str, ...]], pipeline: Pipeline
+) -> None:
+    for name in sorted({name for pair in after.items() for name in (pair[0], *pair[1])}):
+        if not any(_matches(child, name) for child in children):
+            present = sorted({type(child).__name__ for child in children})
+            close = difflib.get_close_matches(name, present, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = (
+                f"{type(pipeline).__name__}'s after= names {name!r}, but no child is a "
+                f"{name} (the children are {', '.join(present) or 'none'}){hint}"
+            )
+            raise NotFoundError(msg)
+
+
+def _cycle_error(
+    children: list[Component], before: dict[int, set[int]], stuck: set[int], pipeline: Pipeline
+) -> CycleError:
+    """The error naming one cycle among the positions ``stuck`` (each on or after one)."""
+    # Walk backwards from any stuck position: each has a stuck predecessor, so the walk
+    # must come back to a position it has seen, which closes a cycle.
+    earlier = {i: [j for j in stuck if i in before[j]] for i in stuck}
+    path = [min(stuck)]
+    while path.count(path[-1]) < 2:  # noqa: PLR2004 - until a position repeats
+        path.append(min(earlier[path[-1]]))
+    start = path.index(path[-1])
+    names = [f"{type(children[i]).__name__} (child {i})" for i in path[start:]]
+    error = CycleError(names)
+    add_note(
+        error,
+        f"cinnamon: the ordering constraints (runs_after, runs_before, after=) of the "
+        f"callbacks in {type(pipeline).__name__} contradict each other; on the cycle, "
+        "each callback must run after the next one",
+    )
+    return error
 
 
 def _parents(pipeline: Pipeline) -> weakref.WeakSet[Pipeline]:
