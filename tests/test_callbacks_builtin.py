@@ -569,7 +569,9 @@ def test_state_that_json_cannot_hold_fails_before_any_file_is_touched(tmp_path: 
     checkpoint.setup(component=host, save_path=tmp_path)
     checkpoint.run("on_fit_begin")
     host.state["weights"] = [object()]
-    with pytest.raises(UsageError, match=r"cannot encode state\.weights\[0\] as JSON: it is <object"):
+    with pytest.raises(
+        UsageError, match=r"cannot encode state\.weights\[0\] as JSON: it is <object"
+    ):
         checkpoint.run("on_epoch_end", {"epoch": 1})
     assert list(tmp_path.iterdir()) == []
 

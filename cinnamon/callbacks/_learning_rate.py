@@ -164,13 +164,15 @@ class ReduceLROnPlateau(Callback):
         rate = _rate_of(holder, type(self).__name__)
         _log_rate(logs, rate)
         current = _monitored(metrics, self.monitor, self, epoch)
-        if self._cooling:
+        improved = _improved(current, self.best, self.mode, self.min_delta)
+        if improved:
+            self.best = current
+        if self._cooling:  # an epoch of the cooldown: nothing counted
             self._cooling -= 1
             self.wait = 0
-        if _improved(current, self.best, self.mode, self.min_delta):
-            self.best, self.wait = current, 0
             return
-        if self._cooling:
+        if improved:
+            self.wait = 0
             return
         self.wait += 1
         if self.wait >= self.patience:
