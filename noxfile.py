@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s tests lint typing` (and `bench`, `demo`)."""
+"""Developer tasks: `nox -s tests lint typing` (and `bench`, `demo`, `integrations`)."""
 
 import nox
 
@@ -78,3 +78,21 @@ def demo(session: nox.Session) -> None:
     """The README's main job."""
     session.install("-e", ".")
     session.run("python", "-m", "cinnamon")
+
+
+# PyTorch's CPU wheel: a plain `torch` from the package index is a multi-gigabyte CUDA
+# build. Pinned to the release whose CPU wheel the machines keep on disk.
+TORCH = "torch==2.13.0"
+
+
+@nox.session(python="3.11")
+def integrations(session: nox.Session) -> None:
+    """The framework adapters against the real frameworks, Lightning (and torch) included.
+
+    Keras runs in the normal test suite; Lightning needs torch, too large for it, so its
+    tests run here (elsewhere they are skipped, saying so).
+    """
+    session.install(TORCH)
+    session.install("-e", ".[test,keras,lightning,numpy]")
+    tests = ["tests/test_integrations_lightning.py", "tests/test_integrations_keras.py"]
+    session.run("pytest", "-q", "-rs", *tests, *session.posargs, env={"KERAS_BACKEND": "jax"})
