@@ -13,17 +13,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cinnamon import Callback, CallbackPipeline, Registry, guard
+from cinnamon import Callback, CallbackPipeline, Configuration, Registry, guard
 from cinnamon.callbacks import (
     Checkpoint,
     CheckpointConfig,
     CSVLogger,
     CSVLoggerConfig,
     EarlyStopping,
+    EarlyStoppingConfig,
     HasLearningRate,
     History,
     HistoryConfig,
     JsonSerializer,
+    JsonSerializerConfig,
     LambdaCallback,
     LearningRateScheduler,
     LearningRateSchedulerConfig,
@@ -34,6 +36,7 @@ from cinnamon.callbacks import (
     StepDecay,
     StepDecayConfig,
     TerminateOnNaN,
+    TerminateOnNaNConfig,
     Timer,
 )
 from cinnamon.errors import ConfigurationError, HookpointError, NotFoundError, UsageError
@@ -87,6 +90,39 @@ def attached(callback: Callback, host: Host | None = None, save_path: Path | Non
     host = host or Host()
     callback.setup(component=host, save_path=save_path)
     return host
+
+
+# -- the configurations ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        HistoryConfig(),
+        CSVLoggerConfig(filename="t.csv", separator=";", append=False),
+        TerminateOnNaNConfig(monitor="train_loss"),
+        ReduceLROnPlateauConfig(factor=0.5, patience=2, cooldown=1, target="model.optimizer"),
+        LearningRateSchedulerConfig(schedule=StepDecayConfig(every=3), target=""),
+        StepDecayConfig(every=3, factor=0.9, min_lr=0.01),
+        CheckpointConfig(save_top_k=None, save_last=True, serializer=NpzSerializerConfig()),
+        EarlyStoppingConfig(baseline=0.5, start_from_epoch=2, restore_best=True),
+        JsonSerializerConfig(),
+        NpzSerializerConfig(),
+    ],
+    ids=lambda config: type(config).__name__,
+)
+def test_each_new_configuration_builds_its_component_with_its_values(
+    config: Configuration,
+) -> None:
+    component = type(config).__component__
+    assert component is not None
+    built = Registry().build(config, component)
+    for name, value in config:
+        if isinstance(value, Configuration):  # a nested configuration: built too
+            assert type(getattr(built, name)) is type(value).__component__
+        else:
+            assert getattr(built, name) == value
+    assert all(info.description for info in type(config).params().values())
 
 
 # -- History ---------------------------------------------------------------------------
