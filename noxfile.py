@@ -27,7 +27,8 @@ def lint(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
     # tomli: mypy checks the Python 3.10 branch (python_version = "3.10"), which imports it
-    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml", "tomli")
+    # numpy: cinnamon.digits is typed against it
+    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml", "tomli", "numpy")
     session.run("mypy", "--strict", "cinnamon", "tests/typing_checks.py")
 
 
@@ -87,12 +88,16 @@ TORCH = "torch==2.13.0"
 
 @nox.session(python="3.11")
 def integrations(session: nox.Session) -> None:
-    """The framework adapters against the real frameworks, Lightning (and torch) included.
+    """The framework adapters against the real frameworks, torch included.
 
-    Keras runs in the normal test suite; Lightning needs torch, too large for it, so its
-    tests run here (elsewhere they are skipped, saying so).
+    Keras runs in the normal test suite; Lightning and Hugging Face's Trainer need torch,
+    too large for it, so their tests run here (elsewhere they are skipped, saying so).
     """
     session.install(TORCH)
-    session.install("-e", ".[test,keras,lightning,numpy]")
-    tests = ["tests/test_integrations_lightning.py", "tests/test_integrations_keras.py"]
+    session.install("-e", ".[test,keras,lightning,huggingface,numpy]")
+    tests = [
+        "tests/test_integrations_lightning.py",
+        "tests/test_integrations_huggingface.py",
+        "tests/test_integrations_keras.py",
+    ]
     session.run("pytest", "-q", "-rs", *tests, *session.posargs, env={"KERAS_BACKEND": "jax"})

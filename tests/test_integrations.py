@@ -16,6 +16,7 @@ from cinnamon.errors import UsageError
     [
         ("cinnamon.integrations.keras", "keras", "keras"),
         ("cinnamon.integrations.lightning", "lightning.pytorch", "lightning"),
+        ("cinnamon.integrations.huggingface", "transformers", "huggingface"),
     ],
 )
 def test_an_adapter_without_its_framework_names_the_extra_to_install(
