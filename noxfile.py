@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s tests lint typing` (and `bench`, `demo`)."""
+"""Developer tasks: `nox -s tests lint typing` (and `bench`, `demo`, `integrations`)."""
 
 import nox
 
@@ -27,7 +27,8 @@ def lint(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package, as Python 3.10 and as 3.13."""
     # tomli: mypy checks the Python 3.10 branch (python_version = "3.10"), which imports it
-    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml", "tomli")
+    # numpy: cinnamon.digits is typed against it
+    session.install("-e", ".", "mypy>=1.10", "pyyaml>=6", "types-pyyaml", "tomli", "numpy")
     # Both ends of the supported range: the tomli branch is checked as 3.10, the
     # standard library's newer stubs (and unused ignores) as 3.13.
     for version in ("3.10", "3.13"):
@@ -83,3 +84,25 @@ def demo(session: nox.Session) -> None:
     """The README's main job."""
     session.install("-e", ".")
     session.run("python", "-m", "cinnamon")
+
+
+# PyTorch's CPU wheel: a plain `torch` from the package index is a multi-gigabyte CUDA
+# build. Pinned to the release whose CPU wheel the machines keep on disk.
+TORCH = "torch==2.13.0"
+
+
+@nox.session(python="3.11")
+def integrations(session: nox.Session) -> None:
+    """The framework adapters against the real frameworks, torch included.
+
+    Keras runs in the normal test suite; Lightning and Hugging Face's Trainer need torch,
+    too large for it, so their tests run here (elsewhere they are skipped, saying so).
+    """
+    session.install(TORCH)
+    session.install("-e", ".[test,keras,lightning,huggingface,numpy]")
+    tests = [
+        "tests/test_integrations_lightning.py",
+        "tests/test_integrations_huggingface.py",
+        "tests/test_integrations_keras.py",
+    ]
+    session.run("pytest", "-q", "-rs", *tests, *session.posargs, env={"KERAS_BACKEND": "jax"})

@@ -350,32 +350,40 @@ class Trainer(Component):
         self.optimizer.load_state_dict(state["optimizer"])
 
     def _make_run_dir(self) -> Path:
-        if self.run_dir is not None:
-            folder = Path(self.run_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            return folder
-        while True:  # a clash needs two runs in one second drawing the same 24 bits
-            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-            folder = Path("runs") / name
-            try:
-                folder.mkdir(parents=True)
-            except FileExistsError:
-                continue
-            return folder
+        return make_run_dir(self.run_dir)
 
     def _save_config(self, folder: Path) -> None:
-        info = self.__cinnamon__
-        if info is None:  # made by hand: there is no configuration to save
-            return
+        save_config(self, folder)
+
+
+def make_run_dir(run_dir: str | None) -> Path:
+    """The run folder: ``run_dir`` (made if needed), or a fresh one under ``runs/``."""
+    if run_dir is not None:
+        folder = Path(run_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    while True:  # a clash needs two runs in one second drawing the same 24 bits
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        folder = Path("runs") / name
         try:
-            text = dump(info.config)
-        except CinnamonError as error:
-            # Saving the configuration is a convenience; it must not stop the run.
-            warnings.warn(
-                f"config.toml not written to {folder}: {error}", RuntimeWarning, stacklevel=3
-            )
-            return
-        (folder / "config.toml").write_text(text, encoding="utf-8")
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return folder
+
+
+def save_config(component: Component, folder: Path) -> None:
+    """Write the resolved configuration ``component`` was built from to ``config.toml``."""
+    info = component.__cinnamon__
+    if info is None:  # made by hand: there is no configuration to save
+        return
+    try:
+        text = dump(info.config)
+    except CinnamonError as error:
+        # Saving the configuration is a convenience; it must not stop the run.
+        warnings.warn(f"config.toml not written to {folder}: {error}", RuntimeWarning, stacklevel=4)
+        return
+    (folder / "config.toml").write_text(text, encoding="utf-8")
 
 
 def _feature_mismatch(model: int, data: int) -> str:

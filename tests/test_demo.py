@@ -322,7 +322,11 @@ def test_the_demo_file_matches_the_same_tree_registered_from_python() -> None:
     registry.register(
         EarlyStoppingConfig(patience=3, min_delta=1e-4), name="early-stopping", namespace=ns
     )
-    registry.register(CheckpointConfig(monitor="val_loss"), name="checkpoint", namespace=ns)
+    registry.register(
+        CheckpointConfig(filename="checkpoint.json", monitor="val_loss"),
+        name="checkpoint",
+        namespace=ns,
+    )
     names = ["timer", "progress", "metrics", "early-stopping", "checkpoint"]
     registry.register(
         PipelineConfig(components=[ref(name) for name in names]),
