@@ -13,15 +13,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "configs" / "demo.toml"
-FIXTURES = Path(__file__).resolve().parent
+
+
+# The console script the install made, next to this interpreter: what users run.
+SCRIPT = Path(sys.executable).parent / ("cinnamon.exe" if os.name == "nt" else "cinnamon")
 
 
 def cinnamon(
     *arguments: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("cinnamon")
-    prefix = [command] if command else [sys.executable, "-m", "cinnamon"]
-    environment = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(FIXTURES), **(env or {})}
+    prefix = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cinnamon"]
+    # No PYTHONPATH: the command must find the user's modules on its own, as for users.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    environment.update({"NO_COLOR": "1", **(env or {})})
     return subprocess.run(
         [*prefix, *arguments],
         cwd=cwd,
@@ -141,7 +145,8 @@ def test_validate_reports_each_invalid_registration(project: Path) -> None:
     assert result.returncode == 1
     assert "ok       demo:trainer" in result.stdout
     assert (
-        "invalid  demo:lost: lost.model: no registration 'demo:modl' in namespace 'demo'; did you mean 'demo:model'?"
+        'invalid  demo:lost: broken.toml:4: registrations."demo:lost".fields.model: '
+        "no registration 'demo:modl' in namespace 'demo'; did you mean 'demo:model'?"
         in result.stdout
     )
     assert "10 valid, 1 invalid" in result.stderr
