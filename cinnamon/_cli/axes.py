@@ -32,12 +32,17 @@ _RANGE_ARGUMENTS = 3  # start, stop, step
 
 def split_axes(
     overrides: list[str], *, registry: BaseRegistry, allow: list[str]
-) -> tuple[list[str], dict[str, list[Any]]]:
-    """Separate fixed overrides from axes; return the fixed ones and each axis's values."""
+) -> tuple[list[str], dict[str, list[Any]], dict[str, str]]:
+    """Separate fixed overrides from axes.
+
+    Returns:
+        The fixed overrides, each axis's values by path, and each axis's text by path.
+    """
     from cinnamon._runs.overrides import parse_override, path_prefix  # noqa: PLC0415
 
     fixed: list[str] = []
     axes: dict[str, list[Any]] = {}
+    texts: dict[str, str] = {}
     for text in overrides:
         parts, end = path_prefix(text)
         if not parts or not text.startswith("=", end):
@@ -61,7 +66,8 @@ def split_axes(
         if path in axes:
             raise _fail(text, f"{path!r} is varied twice; list all its values in one axis")
         axes[path] = values
-    return fixed, axes
+        texts[path] = text
+    return fixed, axes, texts
 
 
 def is_axis(text: str) -> bool:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cinnamon._cli.output import Output, graph_of, qualname, tree_lines
 from cinnamon._cli.sources import Session
-from cinnamon.errors import CinnamonError, UsageError
+from cinnamon.errors import CinnamonError, DeclarationError, UsageError
 
 if TYPE_CHECKING:
     from cinnamon._core.configuration import Configuration
@@ -286,7 +286,7 @@ def _why_it_ended(component: Any, error: BaseException | None) -> None:
         if not isinstance(notes, list):
             notes = []
             error.__notes__ = notes  # type: ignore[attr-defined, unused-ignore]
-        notes.append(f"the fit ended by this exception after epoch {epoch} of {epochs}")
+        notes.append(f"the fit ended by this exception at epoch {epoch} of {epochs}")
     elif component.stop_training:
         stopper = _stopper(getattr(component, "callbacks", None))
         print(f"the fit stopped early after epoch {epoch} of {epochs}{stopper}", file=sys.stderr)
@@ -359,8 +359,11 @@ def run_sweep(arguments: argparse.Namespace, out: Output) -> int:
     check_method_name(arguments.method)
     session = Session(arguments)
     key = session.key(arguments.key)
-    session.resolve(key)  # a missing reference fails here, with its file and line
-    fixed, axes = split_axes(arguments.overrides, registry=session.registry, allow=session.allow)
+    tree = session.resolve(key)  # a missing reference fails here, with its file and line
+    fixed, axes, texts = split_axes(
+        arguments.overrides, registry=session.registry, allow=session.allow
+    )
+    _check_axis_paths(session, tree, axes, texts)
     report = sweep(
         session.registry,
         key,
@@ -393,6 +396,21 @@ def run_sweep(arguments: argparse.Namespace, out: Output) -> int:
         more = len(failed) - _SHOWN_ERRORS
         print(f"... and {more} more errors in {report.results}", file=sys.stderr)
     return _EXIT_INVALID if failed else 0
+
+
+def _check_axis_paths(
+    session: Session, tree: Configuration, axes: dict[str, list[Any]], texts: dict[str, str]
+) -> None:
+    """A path the tree lacks is named with the axis as typed, and the nearest paths."""
+    from cinnamon._runs.overrides import apply_overrides  # noqa: PLC0415
+
+    for path, values in axes.items():
+        try:
+            apply_overrides(tree, {path: values[0]}, registry=session.registry, conditions=False)
+        except DeclarationError as error:
+            raise DeclarationError(
+                error.reason, file=f"override {texts[path]!r}", path=error.path
+            ) from error
 
 
 # -- graph -----------------------------------------------------------------------------------

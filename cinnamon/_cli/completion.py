@@ -23,7 +23,7 @@ _OVERRIDES = ("show", "run", "sweep")
 _BASH = r"""# cinnamon completion for bash: eval "$(cinnamon completion bash)"
 _cinnamon_complete() {
     local IFS=$'\n'
-    COMPREPLY=($(cinnamon __complete bash "$COMP_LINE" "$COMP_POINT" \
+    COMPREPLY=($(cinnamon __complete bash -- "$COMP_LINE" "$COMP_POINT" \
         "${COMP_WORDS[COMP_CWORD]}" 2>/dev/null))
     if [[ ${#COMPREPLY[@]} -eq 1 && ( ${COMPREPLY[0]} == *= || ${COMPREPLY[0]} == */ ) ]]; then
         compopt -o nospace 2>/dev/null
@@ -36,7 +36,7 @@ _ZSH = r"""#compdef cinnamon
 # cinnamon completion for zsh: eval "$(cinnamon completion zsh)" (after compinit)
 _cinnamon() {
     local -a found spaced unspaced
-    found=("${(@f)$(cinnamon __complete zsh "$LBUFFER" "${#LBUFFER}" \
+    found=("${(@f)$(cinnamon __complete zsh -- "$LBUFFER" "${#LBUFFER}" \
         "${words[CURRENT]}" 2>/dev/null)}")
     found=(${found:#})
     unspaced=(${(M)found:#*[=/]})
