@@ -106,10 +106,9 @@ def _field_help(usage: str, arguments: argparse.Namespace, out: Output) -> int:
     from cinnamon._cli.sources import Session  # noqa: PLC0415
 
     session = Session(arguments)
-    key = session.key(arguments.key)
     overrides = [item for item in arguments.overrides if not _is_axis(item)]
     tree = session.tree(arguments, overrides)
-    out.write(usage + "\n" + field_help(tree, key))
+    out.write(usage + "\n" + field_help(tree))
     return 0
 
 

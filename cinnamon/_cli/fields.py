@@ -9,17 +9,16 @@ from cinnamon._cli.output import children, label, type_name
 
 if TYPE_CHECKING:
     from cinnamon._core.configuration import Configuration
-    from cinnamon._core.key import RegistrationKey
 
 __all__ = ["field_help", "field_paths"]
 
 _LONGEST = 60  # characters of a value shown; the rest is elided
 
 
-def field_help(tree: Configuration, key: RegistrationKey) -> str:
+def field_help(tree: Configuration) -> str:
     """The fields of ``tree`` as help text: dotted path, type, value, default, description."""
     rows = list(_rows(tree))
-    title = f"fields of {key} ({label(tree)}); set any with PATH=VALUE, swap a configuration"
+    title = f"fields of {label(tree)}; set any with PATH=VALUE, swap a configuration"
     lines = [f"{title} with PATH=@KEY:"]
     width = max((len(row[0]) for row in rows), default=0)
     for path, kind, value, default, about in rows:
