@@ -804,6 +804,40 @@ def test_bash_completion_completes_commands_keys_and_paths(project: Path) -> Non
     ]
 
 
+ZSH_SESSION = """
+compdef() { :; }  # compinit's, which an interactive shell has loaded
+compadd() { print -r -- "compadd $*"; }  # what the script offers, instead of a menu
+eval "$(cinnamon completion zsh)"
+ask() { LBUFFER="$1"; words=(${(z)1}); [[ "$1" == *" " ]] && words+=(""); CURRENT=${#words}; _cinnamon; }
+ask "cinnamon comp"
+ask "cinnamon show -c configs/demo.toml demo:tr"
+ask "cinnamon run -c configs/demo.toml demo:trainer optimizer.le"
+ask "cinnamon run -c configs/demo.toml demo:trainer model=@demo:mo"
+"""
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion_completes_commands_keys_and_paths(project: Path) -> None:
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    environment["PATH"] = f"{SCRIPT.parent}{os.pathsep}{environment.get('PATH', '')}"
+    result = subprocess.run(
+        [shutil.which("zsh") or "zsh", "-f", "-c", ZSH_SESSION],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "compadd -Q -- completion",
+        "compadd -Q -- demo:trainer",
+        "compadd -Q -S  -- optimizer.learning_rate=",
+        "compadd -Q -- model=@demo:model",
+    ]
+
+
 def test_zsh_completion_answers_whole_words(project: Path) -> None:
     script = cinnamon("completion", "zsh", cwd=project)
     assert script.returncode == 0

@@ -43,6 +43,7 @@ _cinnamon() {
     spaced=(${found:#*[=/]})
     (( ${#spaced} )) && compadd -Q -- "${spaced[@]}"
     (( ${#unspaced} )) && compadd -Q -S '' -- "${unspaced[@]}"
+    (( ${#found} ))  # zsh reads the status: were there matches
 }
 if [[ "${funcstack[1]}" == "_cinnamon" ]]; then
     _cinnamon "$@"
