@@ -544,6 +544,19 @@ def test_environment_variables_in_files_and_overrides(project: Path) -> None:
         "show", "demo:trainer", "-c", "configs/demo.toml", "run_dir=$${HOME}", cwd=project
     )
     assert "run_dir: str | None = '${HOME}' *" in literal.stdout, literal.stderr
+    written = cinnamon(
+        "show",
+        "demo:trainer",
+        "-c",
+        "configs/demo.toml",
+        "run_dir=$${HOME}",
+        "--format",
+        "toml",
+        cwd=project,
+    )
+    (project / "written.toml").write_text(written.stdout)
+    again = cinnamon("show", "demo:trainer", "-c", "written.toml", cwd=project)
+    assert "run_dir: str | None = '${HOME}' *" in again.stdout, again.stderr
 
 
 # -- references ---------------------------------------------------------------------------
