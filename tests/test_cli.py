@@ -711,6 +711,27 @@ def test_malformed_axes_are_clear_errors(project: Path, axis: str, message: str)
     assert not (project / "sweep.jsonl").exists()
 
 
+def test_an_axis_may_mend_a_condition_the_base_tree_breaks(project: Path) -> None:
+    (project / "small.toml").write_text(SMALL_MODEL)
+    swept_rows(project, "epochs=1", "model.n_features=3", "data.n_features=3,8")
+    rows = [json.loads(line) for line in (project / "sweep.jsonl").read_text().splitlines()]
+    statuses = {row["overrides"]["data.n_features"]: row["status"] for row in rows}
+    assert statuses == {3: "ok", 8: "skipped"}
+
+
+def test_sweep_names_the_file_of_a_missing_reference(project: Path) -> None:
+    (project / "lost.toml").write_text(
+        'extends = "configs/demo.toml"\n[registrations."demo:trainer".fields]\n'
+        'model = { "@ref" = "demo:modle" }\n'
+    )
+    result = cinnamon("sweep", "demo:trainer", "-c", "lost.toml", *QUIET, "epochs=1,2", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        'error: lost.toml:3: registrations."demo:trainer".fields.model: no registration '
+        "'demo:modle' in namespace 'demo'; did you mean 'demo:model'?"
+    )
+
+
 def test_run_and_show_refuse_an_axis(project: Path) -> None:
     for command in ("run", "show"):
         result = cinnamon(

@@ -359,7 +359,7 @@ def run_sweep(arguments: argparse.Namespace, out: Output) -> int:
     check_method_name(arguments.method)
     session = Session(arguments)
     key = session.key(arguments.key)
-    tree = session.resolve(key)  # a missing reference fails here, with its file and line
+    tree = session.base(key)  # a missing reference fails here, with its file and line
     fixed, axes, texts = split_axes(
         arguments.overrides, registry=session.registry, allow=session.allow
     )

@@ -80,6 +80,13 @@ class Session:
         except (NotRegisteredError, CycleError) as error:
             raise self.placed(error, key) from error
 
+    def base(self, key: RegistrationKey) -> Configuration:
+        """The base tree of ``key``'s variants: resolved, its conditions left to each variant."""
+        try:
+            return self.registry.variants(key).base
+        except (NotRegisteredError, CycleError) as error:
+            raise self.placed(error, key) from error
+
     def tree(self, arguments: argparse.Namespace, overrides: list[str]) -> Configuration:
         """The resolved tree of ``arguments.key`` with ``overrides`` applied."""
         tree = self.resolve(self.key(arguments.key))
