@@ -40,6 +40,7 @@ from cinnamon._core.explain import (
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.registry import BaseRegistry, Registration, make_registration
 from cinnamon._core.tree import TreePath, Walk, join, run
+from cinnamon._files.env import interpolate
 from cinnamon._files.formats import (
     FORMATS,
     Document,
@@ -60,11 +61,13 @@ from cinnamon.errors import (
 
 __all__ = [
     "DIRECTIVES",
+    "Loaded",
     "Place",
     "check_allow",
     "class_name",
     "decode",
     "load",
+    "load_files",
     "loads",
 ]
 
@@ -115,7 +118,69 @@ def load(
         raise DeclarationError(reason, file=name)
     text = read_text(Path(name), name, None, None)
     loader = _Loader(registry, allow, aliases)
-    return loader.register(Document(text, fmt, name, Path(name)), replace=replace)
+    return loader.register([Document(text, fmt, name, Path(name))], replace=replace)
+
+
+@final
+class Loaded:
+    """What :func:`load_files` registered, and where each registration is written.
+
+    Attributes:
+        keys: the keys added, in the order the files declare them (bases first).
+    """
+
+    __slots__ = ("_entries", "keys")
+
+    def __init__(self, keys: list[RegistrationKey], entries: dict[RegistrationKey, _Entry]) -> None:
+        self.keys = keys
+        self._entries = entries
+
+    def where(self, key: RegistrationKey, parts: Parts = ()) -> tuple[str, int | None] | None:
+        """The file and line that write ``parts`` of ``key``'s fields (``None``: no file)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        document, full = entry.locate(("fields", *parts) if parts else ())
+        return document.name, document.line_of(full)
+
+
+def load_files(
+    registry: BaseRegistry,
+    files: Iterable[tuple[str | os.PathLike[str], bool]],
+    *,
+    allow: Iterable[str] = (),
+    aliases: Mapping[str, Any] | None = None,
+) -> Loaded:
+    """Register several files as one load, each file read once however it is reached.
+
+    ``files`` pairs each path with whether it is a *layer*. A file reached again, by
+    its own name or through another file's ``extends``, is not read again. An entry of
+    a key that an earlier file already declares is merged into it (as ``extends``
+    merges) when its file extends the earlier one or is a layer; otherwise two
+    different declarations of one key are an error naming both files and lines.
+    Either everything is added or, if anything is wrong, nothing is.
+    """
+    loader = _Loader(registry, allow, aliases)
+    roots: list[Document] = []
+    layers: set[int] = set()
+    seen: set[Path] = set()
+    for path, layer in files:
+        name = os.fspath(path)
+        fmt = FORMATS.get(Path(name).suffix.lower())
+        if fmt is None:
+            suffix = Path(name).suffix.lower()
+            reason = f"unknown file type {suffix!r}; use one of {', '.join(FORMATS)}"
+            raise DeclarationError(reason, file=name)
+        identity = file_identity(Path(name), name)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        if layer:
+            layers.add(len(roots))
+        roots.append(Document(read_text(Path(name), name, None, None), fmt, name, Path(name)))
+    made = loader.read(roots, layers)
+    keys = loader.add(made, replace=False)
+    return Loaded(keys, {entry.key: entry for entry, _ in made})
 
 
 def loads(
@@ -150,7 +215,7 @@ def loads(
     name = "<text>" if source is None else os.fspath(source)
     loader = _Loader(registry, allow, aliases)
     document = Document(text, fmt, name, None if source is None else Path(source))
-    return loader.register(document, replace=replace)
+    return loader.register([document], replace=replace)
 
 
 class Place(Protocol):
@@ -177,6 +242,8 @@ def decode(
     loader = _Loader(registry, allow, aliases)
     if isinstance(raw, (dict, list)):
         return run(loader.value(raw, place, TreePath(None, root)))
+    if isinstance(raw, str):
+        return _interpolated(raw, place, (root,))
     return raw
 
 
@@ -281,7 +348,7 @@ def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
 class _Loader:
     """Reads files into registrations, for one call of :func:`load` or :func:`loads`."""
 
-    __slots__ = ("aliases", "allow", "names", "registered", "registry")
+    __slots__ = ("aliases", "allow", "ancestors", "names", "registered", "registry")
 
     def __init__(
         self, registry: BaseRegistry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
@@ -297,10 +364,16 @@ class _Loader:
         self.aliases: Mapping[str, Any] = aliases or {}
         self.names: dict[str, Any] = {}  # every class name looked up so far
         self.registered: dict[str, list[Any]] | None = None
+        # Each file's bases, transitively: whether one file's entry may merge into another's.
+        self.ancestors: dict[Path | None, set[Path]] = {}
 
-    def register(self, root: Document, *, replace: bool) -> list[RegistrationKey]:
+    def register(self, roots: list[Document], *, replace: bool) -> list[RegistrationKey]:
+        return self.add(self.read(roots), replace=replace)
+
+    def add(
+        self, made: list[tuple[_Entry, Registration]], *, replace: bool
+    ) -> list[RegistrationKey]:
         assert self.registry is not None  # noqa: S101 - only load() and loads() register
-        made = self.read(root)
         if not replace:
             for entry, registration in made:
                 if registration.key in self.registry:
@@ -311,9 +384,12 @@ class _Loader:
                     raise entry.fail(reason, ())
         return self.registry.add_registrations([pair[1] for pair in made], replace=replace)
 
-    def read(self, root: Document) -> list[tuple[_Entry, Registration]]:
+    def read(
+        self, roots: list[Document], layers: set[int] | None = None
+    ) -> list[tuple[_Entry, Registration]]:
         merged: dict[RegistrationKey, _Entry] = {}
-        for document in self._chain(root):
+        origins: dict[RegistrationKey, list[int]] = {}  # the root each source came through
+        for document, origin in self._chain(roots):
             seen: dict[RegistrationKey, str] = {}
             for raw_key, data in self._shape(document).items():
                 at = ("registrations", raw_key)
@@ -330,26 +406,71 @@ class _Loader:
                 entry = merged.get(key)
                 if entry is None:
                     merged[key] = _Entry(key, document, raw_key, data)
+                    origins[key] = [origin]
                 else:
+                    if origin not in (layers or ()):
+                        self._check_clash(entry, origins[key], document, origin, raw_key, data)
                     entry.data = _merge(entry.data, data)
                     entry.sources.append((document, raw_key))
+                    origins[key].append(origin)
         return [(entry, self._registration(entry)) for entry in merged.values()]
+
+    def _check_clash(  # noqa: PLR0917 - one private call site, named by position
+        self,
+        entry: _Entry,
+        origins: list[int],
+        document: Document,
+        origin: int,
+        raw_key: str,
+        data: Any,
+    ) -> None:
+        """Refuse an entry that redeclares a key another root's file declares differently."""
+        bases = self.ancestors.get(document.identity, set())
+        for (earlier, earlier_key), earlier_origin in zip(entry.sources, origins, strict=True):
+            if earlier_origin == origin or earlier.identity in bases:
+                continue
+            if earlier.data["registrations"][earlier_key] == data:
+                continue  # the same declaration twice says nothing new
+            line = earlier.line_of(("registrations", earlier_key))
+            reason = (
+                f"{str(entry.key)!r} is declared differently in {earlier.name}"
+                f"{'' if line is None else f' (line {line})'} too, and neither file extends "
+                "the other; keep one, make this file extend the other, or load it as a "
+                "layer over it (the command line's --layer)"
+            )
+            raise document.fail(reason, ("registrations", raw_key))
 
     # -- files and their shape --
 
-    def _chain(self, root: Document) -> list[Document]:
-        """The files to merge, each once, every base before the files extending it."""
-        order: list[Document] = []
+    def _chain(self, roots: list[Document]) -> list[tuple[Document, int]]:
+        """The files to merge, each once, every base before the files extending it.
+
+        Each file comes with the index of the root it was first reached from.
+        """
+        order: list[tuple[Document, int]] = []
         done: set[Path] = set()
+        for origin, root in enumerate(roots):
+            if root.identity is not None and root.identity in done:
+                continue
+            self._walk(root, origin, order, done)
+        return order
+
+    def _walk(
+        self, root: Document, origin: int, order: list[tuple[Document, int]], done: set[Path]
+    ) -> None:
         active: list[Document] = [root]
-        stack = [(root, iter(self._extends(root)))]
+        stack = [(root, iter(self._extends(root)), set[Path]())]
         while stack:
-            document, bases = stack[-1]
+            document, bases, reached = stack[-1]
             step = next(bases, None)
             if step is None:
                 stack.pop()
                 active.pop()
-                order.append(document)
+                order.append((document, origin))
+                every = set(reached)
+                for known in reached:
+                    every |= self.ancestors.get(known, set())
+                self.ancestors[document.identity] = every
                 if document.identity is not None:
                     done.add(document.identity)
                 continue
@@ -364,6 +485,7 @@ class _Loader:
                 start = next(i for i, d in enumerate(active) if d.identity == identity)
                 cycle = " -> ".join(repr(d.name) for d in [*active[start:]]) + f" -> {name!r}"
                 raise document.fail(f"extends cycle: {cycle}", at)
+            reached.add(identity)
             if identity in done:
                 continue
             suffix = path.suffix.lower()
@@ -373,8 +495,7 @@ class _Loader:
                 raise document.fail(reason, at)
             base = Document(read_text(path, name, document, at), fmt, name, path, by=document)
             active.append(base)
-            stack.append((base, iter(self._extends(base))))
-        return order
+            stack.append((base, iter(self._extends(base)), set()))
 
     def _extends(self, document: Document) -> list[tuple[str, Parts]]:
         data = self._top(document)
@@ -477,6 +598,8 @@ class _Loader:
             value = item
             if isinstance(item, (dict, list)):
                 value = run(self.value(item, entry, join(path, index)))
+            elif isinstance(item, str):
+                value = _interpolated(item, entry, (*at, "@variants", index))
             try:
                 found.append(check_variant(cls, name, value, index))
             except ConfigurationError as error:
@@ -490,6 +613,8 @@ class _Loader:
             name = key[1:] if isinstance(key, str) and key.startswith("@@") else key
             if isinstance(raw_value, (dict, list)):
                 values[name] = yield self.value(raw_value, place, join(path, key))
+            elif isinstance(raw_value, str):
+                values[name] = _interpolated(raw_value, place, _parts(join(path, key)))
             else:
                 values[name] = raw_value
         return values
@@ -500,6 +625,8 @@ class _Loader:
             for index, item in enumerate(raw):
                 if isinstance(item, (dict, list)):
                     items.append((yield self.value(item, place, join(path, index))))
+                elif isinstance(item, str):
+                    items.append(_interpolated(item, place, _parts(join(path, index))))
                 else:
                     items.append(item)
             return items
@@ -700,6 +827,13 @@ class _Loader:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _interpolated(text: str, place: Place, parts: Parts) -> str:
+    try:
+        return interpolate(text)
+    except ValueError as error:
+        raise place.fail(str(error), parts) from None
 
 
 def _declares_variants(raw: Any) -> bool:

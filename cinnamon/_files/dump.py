@@ -196,6 +196,8 @@ class _Encoder:
 
     def _other(self, value: Any, path: TreePath) -> Walk:
         """Plain values as they are; others as pydantic writes them to JSON."""
+        if type(value) is str and "${" in value:  # loading reads ${...}; $${ is a literal
+            return value.replace("${", "$${")
         if type(value) in (str, int, float, bool):
             if type(value) is int and value.bit_length() > _LONG_INT_BITS:
                 _check_digits(value, path)

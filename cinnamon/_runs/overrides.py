@@ -17,6 +17,7 @@ from cinnamon._core.limits import MAX_DEPTH, too_deep
 from cinnamon._core.resolve import origin_of, registration_of
 from cinnamon._core.tree import Walk, dynamic_fields, map_references, run
 from cinnamon._files.declarative import decode
+from cinnamon._files.env import interpolate
 from cinnamon._files.formats import Parts, check_nesting, render_path
 from cinnamon.errors import (
     CinnamonError,
@@ -37,7 +38,7 @@ else:  # pragma: no cover - Python 3.10
 if TYPE_CHECKING:
     from cinnamon._core.registry import BaseRegistry
 
-__all__ = ["Copier", "apply_overrides", "parse_path", "path_prefix", "replaced"]
+__all__ = ["Copier", "apply_overrides", "parse_override", "parse_path", "path_prefix", "replaced"]
 
 _SEGMENT = re.compile(
     r"""(?P<dot>\.)?(?:
@@ -106,6 +107,22 @@ def apply_overrides(
         origin = origin_of(root)
         check_conditions(root, type(root).__name__ if origin is None else origin.name)
     return root
+
+
+def parse_override(
+    text: str,
+    *,
+    registry: BaseRegistry | None = None,
+    allow: Iterable[str] = (),
+    aliases: Mapping[str, Any] | None = None,
+) -> tuple[str, Any]:
+    """Read one ``PATH=VALUE`` string as :func:`apply_overrides` does: its path and value.
+
+    Raises:
+        DeclarationError: the text is not ``PATH=VALUE``, or the value is malformed.
+    """
+    assignment = _assignments([text], registry, allow, aliases)[0]
+    return render_path(assignment.parts), assignment.value
 
 
 def parse_path(text: str) -> Parts:
@@ -188,7 +205,7 @@ class _Assignment:
             elif isinstance(current, (list, tuple)):
                 if not isinstance(part, int) or not -len(current) <= part < len(current):
                     reason = f"{where} is a list of {len(current)} items; no item {part!r}"
-                    raise self.fail(reason + _nearest(root, self.parts))
+                    raise self.fail(reason + _items_like(root, self.parts, position, current))
                 inner.append(part % len(current))
                 current = current[part]
             elif isinstance(current, dict):
@@ -267,11 +284,12 @@ def _parse_value(
         except InvalidKeyError as error:
             reason = f"{error}; a string that starts with '@' is written in quotes: '\"@...\"'"
             raise assignment.fail(reason) from None
+    place = _Place(assignment)
     try:
         check_nesting(text, "toml", assignment.label)
         table = tomllib.loads(f"value = {text}")
     except tomllib.TOMLDecodeError:
-        return text
+        return _interpolated(text, assignment)
     except DeclarationError as error:  # nested too deeply for the parser
         raise assignment.fail(error.reason) from None
     except RecursionError:
@@ -279,12 +297,18 @@ def _parse_value(
     except ValueError as error:  # a number past Python's 4,300-digit limit, say
         raise assignment.fail(f"invalid value: {error}") from None
     if list(table) != ["value"]:  # the text held a newline and more keys: not one value
-        return text
+        return _interpolated(text, assignment)
     deep = too_deep(table["value"], restart="@config")
     if deep is not None:
         raise assignment.fail(_TOO_DEEP, (*assignment.parts, *deep))
-    place = _Place(assignment)
     return decode(table["value"], place, root="", registry=registry, allow=allow, aliases=aliases)
+
+
+def _interpolated(text: str, assignment: _Assignment) -> str:
+    try:
+        return interpolate(text)
+    except ValueError as error:
+        raise assignment.fail(str(error)) from None
 
 
 @final
@@ -397,6 +421,24 @@ class Copier:
                 table[key] = yield from self.value(item)
             return table
         return copy.deepcopy(value)
+
+
+def _items_like(root: Configuration, parts: Parts, position: int, items: Any) -> str:
+    """Suggest the list's items that have the rest of the path, or else its valid range.
+
+    Close matches by spelling would offer other digits of unrelated paths.
+    """
+    if not items:
+        return "; it is empty"
+    rest = render_path(("x", *parts[position + 1 :]))[1:]
+    prefix = render_path(parts[:position])
+    have = set(_all_paths(root))
+    wanted = parts[position] if isinstance(parts[position], int) else 0
+    nearest = sorted(range(len(items)), key=lambda i: abs(i - wanted))  # type: ignore[operator]
+    found = [f"{prefix}[{i}]{rest}" for i in nearest if f"{prefix}[{i}]{rest}" in have]
+    if found and rest:
+        return did_you_mean(found[:3])
+    return f"; use [0] to [{len(items) - 1}], or [-1] for the last"
 
 
 def _nearest(root: Configuration, parts: Parts) -> str:

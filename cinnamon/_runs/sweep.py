@@ -84,6 +84,7 @@ def sweep(
     address: str | None = None,
     results: str | os.PathLike[str] = "sweep.jsonl",
     overrides: Mapping[str, Any] | Iterable[str] = (),
+    axes: Mapping[str, Iterable[Any]] | None = None,
     retry_errors: bool = False,
     progress: bool = True,
 ) -> SweepReport:
@@ -112,6 +113,8 @@ def sweep(
         address: the scheduler's address for ``executor="dask"``.
         results: the JSON Lines file to append to (made if needed).
         overrides: applied to the tree before the variants, as for ``cinnamon run``.
+        axes: more fields to vary, by dotted path (see :func:`Registry.variants
+            <cinnamon.Registry.variants>`); the command line's ``PATH=a,b,c``.
         retry_errors: also run again the variants recorded with an error.
         progress: show a progress bar on stderr (only when it is a terminal).
 
@@ -130,7 +133,7 @@ def sweep(
     pool = Pool.make(executor, workers, address)
     path = Path(results)
     try:
-        variants = variants_of(registry, target, overrides)
+        variants = variants_of(registry, target, overrides, axes)
         with Journal(path) as store, Progress(variants.count(), enabled=progress) as bar:
             runner = _Runner(
                 pool=pool,

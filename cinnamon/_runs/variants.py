@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from cinnamon._core.conditions import check_conditions
 from cinnamon._core.configuration import (
     Configuration,
+    check_variant,
     configuration_error,
     declared_variants,
     field_variants,
@@ -342,10 +343,13 @@ def variants_of(
     registry: BaseRegistry,
     target: RegistrationKey | str | Configuration,
     overrides: Mapping[str, Any] | Iterable[str] = (),
+    axes: Mapping[str, Iterable[Any]] | None = None,
 ) -> Variants:
     """Collect the grid of ``target``'s resolved tree.
 
-    See :meth:`Registry.variants <cinnamon.Registry.variants>`.
+    See :meth:`Registry.variants <cinnamon.Registry.variants>`. ``axes`` maps dotted
+    paths to the values to vary them over, as ``{ "@variants" = [...] }`` would on that
+    field (the command line's ``PATH=a,b,c``); they replace any variants declared there.
     """
     if isinstance(target, Configuration):
         root: Configuration | RegistrationKey = target
@@ -367,9 +371,14 @@ def variants_of(
         base = apply_overrides(base, fixed, registry=registry, conditions=False)
     pinned = _pinned(fixed)
     collector = _Collector(registry, label, pinned)
-    axes = collector.collect(base)
+    collector.extra = _extra_axes(registry, base, axes or {}, pinned)
+    found = collector.collect(base)
+    if collector.extra:
+        path = render_path(next(iter(collector.extra)))
+        msg = f"{path!r} is not a field of a configuration in the tree, so it cannot be varied"
+        raise UsageError(msg)
     for parts in pinned:
-        for axis in axes:
+        for axis in found:
             if axis.parts == parts[: len(axis.parts)] and len(axis.parts) < len(parts):
                 msg = (
                     f"the fixed override of {render_path(parts)!r} lies inside "
@@ -377,7 +386,35 @@ def variants_of(
                     f"{axis.path!r} too, or declare the value in its variants"
                 )
                 raise UsageError(msg)
-    return Variants(base, label, axes)
+    return Variants(base, label, found)
+
+
+def _extra_axes(
+    registry: BaseRegistry,
+    base: Configuration,
+    axes: Mapping[str, Iterable[Any]],
+    pinned: list[Parts],
+) -> dict[Parts, tuple[Any, ...]]:
+    """Check each axis's path (with suggestions) and values; key them by their parts."""
+    extra: dict[Parts, tuple[Any, ...]] = {}
+    for path, values in axes.items():
+        parts = parse_path(path)
+        items = tuple(values)
+        if not items:
+            msg = f"the axis {path!r} has no values"
+            raise UsageError(msg)
+        if parts in pinned:
+            msg = f"{path!r} is both varied and fixed by an override; give it one or the other"
+            raise UsageError(msg)
+        # The first value as an override finds the path, or names the nearest ones.
+        apply_overrides(base, {path: items[0]}, registry=registry, conditions=False)
+        owner, _, field, inner = _locate(base, parts)
+        if not inner:
+            items = tuple(
+                check_variant(type(owner), field, item, index) for index, item in enumerate(items)
+            )
+        extra[parts] = items
+    return extra
 
 
 def _pinned(fixed: Mapping[str, Any] | list[str]) -> list[Parts]:
@@ -391,7 +428,7 @@ def _pinned(fixed: Mapping[str, Any] | list[str]) -> list[Parts]:
 class _Collector:
     """Finds the axes of a tree, depth first, without recursion."""
 
-    __slots__ = ("axes", "label", "pinned", "registry", "seen")
+    __slots__ = ("axes", "extra", "label", "pinned", "registry", "seen")
 
     def __init__(self, registry: BaseRegistry, label: str, pinned: list[Parts]) -> None:
         self.registry = registry
@@ -399,6 +436,7 @@ class _Collector:
         self.pinned = set(pinned)  # membership only; never iterated
         self.axes: list[_Axis] = []
         self.seen: set[int] = set()
+        self.extra: dict[Parts, tuple[Any, ...]] = {}  # axes given by path, not declared
 
     def collect(self, base: Configuration) -> list[_Axis]:
         # Items: ("value", value, path, guard) to walk into, or ("axis", owner class,
@@ -431,6 +469,8 @@ class _Collector:
         for name in cls.model_fields:
             inner = join(path, name)
             values = declared.get(name, varied.get(name))
+            if self.extra:
+                values = self.extra.pop(_parts(inner), values)
             if values is not None and self.pinned and _parts(inner) in self.pinned:
                 values = None  # a fixed override set it
             if values is not None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from cinnamon._core.component import Component
 from cinnamon._core.configuration import Configuration
-from cinnamon._files.declarative import render_path
+from cinnamon._files.formats import render_path
 from cinnamon.errors import UsageError
 
 __all__ = [
