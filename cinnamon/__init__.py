@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from cinnamon._core.key import RegistrationKey
     from cinnamon._core.marks import registration
     from cinnamon._core.registry import Registration
+    from cinnamon._core.space import Choice, IntRange, LogUniform, Uniform
     from cinnamon._files.dump import dump
     from cinnamon._files.schema import json_schema
     from cinnamon._hooks.callback import Callback
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
     from cinnamon._registry import Registry
     from cinnamon._runs.fingerprint import fingerprint
     from cinnamon._runs.overrides import apply_overrides
+    from cinnamon._runs.pruning import HalvingPruner, MedianPruner, Pruning, PruningConfig
     from cinnamon._runs.state import load_state, save_state
     from cinnamon._runs.sweep import SweepReport, sweep
+    from cinnamon._runs.tune import Tuning, tune
     from cinnamon._runs.variants import Variant, Variants
     from cinnamon.errors import CinnamonError
 
@@ -36,19 +39,28 @@ __all__ = [
     "BuildInfo",
     "Callback",
     "CallbackPipeline",
+    "Choice",
     "CinnamonError",
     "Component",
     "Configuration",
+    "HalvingPruner",
+    "IntRange",
+    "LogUniform",
+    "MedianPruner",
     "OrderedPipeline",
     "Param",
     "ParamInfo",
     "Pipeline",
     "PipelineConfig",
+    "Pruning",
+    "PruningConfig",
     "Ref",
     "Registration",
     "RegistrationKey",
     "Registry",
     "SweepReport",
+    "Tuning",
+    "Uniform",
     "Variant",
     "Variants",
     "__version__",
@@ -62,6 +74,7 @@ __all__ = [
     "registration",
     "save_state",
     "sweep",
+    "tune",
 ]
 
 # Where each public name lives.
@@ -69,19 +82,28 @@ _HOMES = {
     "BuildInfo": "_core.component",
     "Callback": "_hooks.callback",
     "CallbackPipeline": "_hooks.pipeline",
+    "Choice": "_core.space",
     "CinnamonError": "errors",
     "Component": "_core.component",
     "Configuration": "_core.configuration",
+    "HalvingPruner": "_runs.pruning",
+    "IntRange": "_core.space",
+    "LogUniform": "_core.space",
+    "MedianPruner": "_runs.pruning",
     "OrderedPipeline": "_hooks.pipeline",
     "Param": "_core.configuration",
     "ParamInfo": "_core.configuration",
     "Pipeline": "_hooks.pipeline",
     "PipelineConfig": "_hooks.pipeline",
+    "Pruning": "_runs.pruning",
+    "PruningConfig": "_runs.pruning",
     "Ref": "_core.configuration",
     "Registration": "_core.registry",
     "RegistrationKey": "_core.key",
     "Registry": "_registry",
     "SweepReport": "_runs.sweep",
+    "Tuning": "_runs.tune",
+    "Uniform": "_core.space",
     "Variant": "_runs.variants",
     "Variants": "_runs.variants",
     "apply_overrides": "_runs.overrides",
@@ -94,6 +116,7 @@ _HOMES = {
     "registration": "_core.marks",
     "save_state": "_runs.state",
     "sweep": "_runs.sweep",
+    "tune": "_runs.tune",
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``cinnamon`` command line: list, show, validate, run, sweep, graph and schema."""
+"""The ``cinnamon`` command line: list, show, validate, run, sweep, graph, schema and tune."""
 
 from __future__ import annotations
 
@@ -179,7 +179,107 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not stdout")
     schema.set_defaults(command="schema", handler=_schema)
+    _add_tune(commands, sources)
     return parser
+
+
+def _add_tune(commands: Any, sources: argparse.ArgumentParser) -> None:
+    tune = commands.add_parser(
+        "tune", parents=[sources], help="search a tree's space for the best configuration"
+    )
+    tune.add_argument("key", help="the registration to tune, e.g. demo:trainer")
+    tune.add_argument("overrides", nargs="*", metavar="PATH=VALUE", help="fixed overrides")
+    tune.add_argument("--method", default="run", help="the method to call (default: run)")
+    tune.add_argument(
+        "--metric", metavar="NAME", help="the entry of the result to optimise (default: all of it)"
+    )
+    tune.add_argument(
+        "--direction",
+        choices=["minimize", "maximize"],
+        default="minimize",
+        help="(default: minimize)",
+    )
+    tune.add_argument(
+        "--trials", type=int, default=20, metavar="N", help="trials in all (default: 20)"
+    )
+    tune.add_argument(
+        "--sampler", choices=["random", "optuna-tpe"], default="random", help="(default: random)"
+    )
+    tune.add_argument("--seed", type=int, default=0, help="the sampler's seed (default: 0)")
+    tune.add_argument(
+        "--pruner", choices=["median", "halving"], help="stop hopeless trials (default: none)"
+    )
+    tune.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: one per CPU)"
+    )
+    tune.add_argument("--executor", choices=["local", "dask"], default="local")
+    tune.add_argument("--address", metavar="ADDR", help="the Dask scheduler, tcp://host:port")
+    tune.add_argument(
+        "--results",
+        default="tune.jsonl",
+        metavar="FILE",
+        help="the study's rows (default: tune.jsonl)",
+    )
+    tune.add_argument("--storage", metavar="URL", help="Optuna storage, e.g. sqlite:///study.db")
+    tune.add_argument("--best", metavar="FILE", help="write the best trial's tree to FILE")
+    tune.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    tune.set_defaults(command="tune", handler=_tune)
+
+
+def _tune(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._runs.tune import tune  # noqa: PLC0415 - keeps `--help` fast
+
+    registry = _registry(arguments)
+    report = tune(
+        registry,
+        _key(registry, arguments.key),
+        method=arguments.method,
+        metric=arguments.metric,
+        direction=arguments.direction,
+        trials=arguments.trials,
+        sampler=arguments.sampler,
+        seed=arguments.seed,
+        pruner=arguments.pruner,
+        executor=arguments.executor,
+        workers=arguments.workers,
+        address=arguments.address,
+        results=arguments.results,
+        overrides=arguments.overrides,
+        storage=arguments.storage,
+        progress=not arguments.no_progress,
+    )
+    statuses = ("ok", "pruned", "error", "skipped")
+    out.table(["status", "trials"], [[name, str(report.count(name))] for name in statuses])
+    out.write(
+        f"results: {report.results} ({len(report.rows)} trials, "
+        f"{report.recorded} recorded before)\n"
+    )
+    for row in [row for row in report.rows if row["status"] == "error"][:_SHOWN_ERRORS]:
+        error = row["error"]
+        print(
+            f"{out.bad('error')} trial {row['trial']}: {error['type']}: {error['message']}",
+            file=sys.stderr,
+        )
+    if report.count("ok") == 0:
+        print(f"{out.bad('error')} no trial finished ok", file=sys.stderr)
+        return _EXIT_INVALID
+    best = report.best()
+    shown = " ".join(f"{path}={_override(value)}" for path, value in best.overrides.items())
+    out.write(f"best: trial {best.trial}, {arguments.metric or 'value'} {best.value:.6g}\n")
+    out.write(f"  {shown}\n")
+    if arguments.best:
+        written = best.dump(arguments.best)
+        out.write(f"wrote {written}: cinnamon run {arguments.key} --config {written}\n")
+    return 0
+
+
+def _override(value: Any) -> str:
+    """A value as a ``PATH=VALUE`` override on a command line takes it."""
+    from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
+
+    if isinstance(value, RegistrationKey):
+        return f"@{value}"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 # -- loading -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TextIO, final
@@ -504,10 +504,13 @@ class _Pool:
         text = dump(tree, format="json", key=root)
         return _Job(method, str(root), digest, text=text, allow=_roots(tree), capture=self.capture)
 
-    def submit(self, job: _Job) -> cf.Future[dict[str, Any]]:
+    def submit(
+        self, job: _Job, call: Callable[..., dict[str, Any]] | None = None, *args: Any
+    ) -> cf.Future[dict[str, Any]]:
+        """Run ``call(job, *args)`` (by default :func:`run_job`) on the executor."""
         if self._executor is None:
             self._executor = cf.ProcessPoolExecutor(self._workers, mp_context=_context())
-        return self._executor.submit(run_job, job)
+        return self._executor.submit(call or run_job, job, *args)
 
     def restart(self) -> bool:
         """Replace a broken pool with a new one; ``False`` if the pool is not ours."""
