@@ -140,7 +140,7 @@ class OptunaSampler(Sampler):
             picks = self.space.picks(row["overrides"])
         except KeyError:
             return  # not of this space: the driver refuses such files before this
-        shapes = {d.path: _distribution(optuna, d) for d in self.space.dimensions}
+        shapes = {d.name: _distribution(optuna, d) for d in self.space.dimensions}
         state = {"ok": states.COMPLETE, "pruned": states.PRUNED}.get(row["status"], states.FAIL)
         trial = optuna.trial.create_trial(
             params=picks,
@@ -169,7 +169,7 @@ def _top(distribution: IntRange) -> int:
 
 
 def _suggest(trial: Any, dimension: Dimension) -> Any:
-    distribution, path = dimension.distribution, dimension.path
+    distribution, path = dimension.distribution, dimension.name
     if isinstance(distribution, Choice):  # the index: Optuna takes only plain choices
         return trial.suggest_categorical(path, list(range(len(distribution.choices))))
     if isinstance(distribution, IntRange):

@@ -43,12 +43,21 @@ Guard = tuple[tuple[int, int], ...]
 
 @final
 class Dimension:
-    """One searched field: its dotted path, its distribution, and when it exists."""
+    """One searched field: its dotted path, its distribution, and when it exists.
 
-    __slots__ = ("distribution", "guard", "path")
+    Attributes:
+        path: the field's dotted path below the root.
+        name: a name no other dimension of the space has: the path, followed by
+            ``[n]`` (the dimension's position) when choices hold fields at the same path.
+        distribution: what its values are drawn from.
+        guard: the ``(dimension, choice)`` pairs that must all hold for it to exist.
+    """
+
+    __slots__ = ("distribution", "guard", "name", "path")
 
     def __init__(self, path: str, distribution: Distribution, guard: Guard) -> None:
         self.path = path
+        self.name = path
         self.distribution = distribution
         self.guard = guard
 
@@ -79,6 +88,10 @@ class SearchSpace:
         self.label = label
         self.dimensions = tuple(dimensions)
         self._registry = registry
+        paths = [dimension.path for dimension in self.dimensions]
+        for position, dimension in enumerate(self.dimensions):
+            if paths.count(dimension.path) > 1:  # two choices' sub-trees share the path
+                dimension.name = f"{dimension.path}[{position}]"
 
     def draw(self, pick: Callable[[Dimension], Any]) -> dict[str, Any]:
         """Return one trial's overrides, ``pick`` giving each existing dimension's value.
@@ -125,23 +138,30 @@ class SearchSpace:
         return {path: _jsonable(value) for path, value in overrides.items()}
 
     def picks(self, written: Mapping[str, Any]) -> dict[str, Any]:
-        """Each dimension's pick in a recorded trial: its value, or a choice's index.
+        """Each existing dimension's pick in a recorded trial, by dimension name.
+
+        The pick is the value, or a choice's index.
 
         Raises:
-            KeyError: the record holds a path or a choice this space does not have.
+            KeyError: the record holds a path or a choice this space does not have, or
+                lacks a dimension that exists in it.
         """
         found: dict[str, Any] = {}
-        for dimension in self.dimensions:
-            if dimension.path not in written:
-                continue
+        used: set[str] = set()
+
+        def pick(dimension: Dimension) -> Any:
             value = written[dimension.path]
+            used.add(dimension.path)
             if isinstance(dimension.distribution, Choice):
                 encoded = [_jsonable(choice) for choice in dimension.distribution.choices]
                 if value not in encoded:
                     raise KeyError(dimension.path)
                 value = encoded.index(value)
-            found[dimension.path] = value
-        unknown = set(written) - set(found)
+            found[dimension.name] = value
+            return value
+
+        self.draw(pick)
+        unknown = set(written) - used
         if unknown:
             raise KeyError(min(unknown))
         return found
@@ -149,7 +169,7 @@ class SearchSpace:
     def decode(self, written: Mapping[str, Any]) -> dict[str, Any]:
         """A recorded trial's overrides as Python values, which :meth:`resolve` takes."""
         picks = self.picks(written)
-        return self.draw(lambda dimension: picks[dimension.path])
+        return self.draw(lambda dimension: picks[dimension.name])
 
     def written(self) -> list[list[Any]]:
         """Each dimension as ``[path, distribution as a file writes it]``, for the record."""
