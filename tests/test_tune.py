@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 import tune_fixtures as fx
@@ -412,6 +413,14 @@ def test_pruning_stops_hopeless_trials_early(registry: Registry, tmp_path: Path)
         assert row["result"]["epochs"] == 8
         assert [step for step, _ in row["curve"]] == list(range(1, 9))
     assert report.best().overrides["rate"] == 10.0
+    picture = report.svg(tmp_path / "trials.svg")
+    assert (tmp_path / "trials.svg").read_text() == picture
+    root = ET.fromstring(picture)  # noqa: S314 - our own output; parsing proves it well-formed
+    circles = root.findall("{http://www.w3.org/2000/svg}circle")
+    rings = [c for c in circles if c.get("fill") == "none"]
+    assert len(circles) - len(rings) == len(finished) + 1  # and one in the legend
+    assert len(rings) == len(pruned) + 1
+    assert "val_loss of each trial of 'fitter'" in picture
 
 
 def test_successive_halving_prunes_at_its_rungs_only(registry: Registry, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
 from cinnamon._files.declarative import FORMATS
 from cinnamon._files.dump import dump
+from cinnamon._runs.chart import trials_svg
 from cinnamon._runs.fingerprint import fingerprint
 from cinnamon._runs.pruning import (
     Board,
@@ -158,6 +159,19 @@ class Tuning:
         overrides = self.space.decode(row["overrides"])
         tree = self.space.resolve(overrides)
         return Best(row["trial"], row["value"], overrides, tree, self._key)
+
+    def svg(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Draw each trial's value against its number, with the best so far, as SVG.
+
+        Finished trials are dots, pruned ones rings (at the value they stopped at).
+        Written to ``path`` too when it is given. Needs no plotting library.
+        """
+        label = self.metric or "value"
+        title = f"{label} of each trial of {str(self._key)!r}"
+        text = trials_svg(self.rows, minimize=self.minimize, label=label, title=title)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
 
     def __repr__(self) -> str:
         counts = " ".join(f"{s}={self.count(s)}" for s in _STATUSES)
