@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib.util
 import json
 import os
 import shutil
@@ -753,3 +754,15 @@ def test_the_demo_tuning_runs_from_its_file(tmp_path: Path) -> None:
         "data.batch_size", "optimizer.learning_rate", "optimizer.momentum"
     }  # fmt: skip
     assert (tmp_path / "best.toml").exists()
+
+
+def test_the_picture_on_the_tuning_page_is_drawn_by_tune() -> None:
+    script = FIXTURES.parent / "docs" / "images" / "tuning_chart.py"
+    spec = importlib.util.spec_from_file_location("tuning_chart", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    drawn = module.draw()
+    assert drawn == module.PICTURE.read_text(encoding="utf-8"), "run docs/images/tuning_chart.py"
+    assert drawn.count('fill="none" stroke="#d62"') > 10  # the pruned trials are there

@@ -16,6 +16,7 @@ __all__ = ["trials_svg"]
 
 _WIDTH, _HEIGHT = 640, 360
 _LEFT, _RIGHT, _TOP, _BOTTOM = 70, 20, 30, 45
+_NEAR = 0.2  # of a power of ten: an end of a log axis this close to a tick gets none
 
 
 def trials_svg(
@@ -67,17 +68,17 @@ def trials_svg(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="none" stroke="#d62" '
                 'stroke-width="1.5"/>'
             )
-    legend_y = _HEIGHT - 10
+    legend_y, left = 18, _WIDTH - _RIGHT - 250  # top right, beside the title
     parts += [
-        f'<circle cx="{_LEFT + 5}" cy="{legend_y - 4}" r="3.5" fill="#246"/>',
-        f'<text x="{_LEFT + 14}" y="{legend_y}">finished</text>',
-        f'<circle cx="{_LEFT + 85}" cy="{legend_y - 4}" r="3.5" fill="none" stroke="#d62"/>',
-        f'<text x="{_LEFT + 94}" y="{legend_y}">pruned</text>',
+        f'<circle cx="{left + 5}" cy="{legend_y - 4}" r="3.5" fill="#246"/>',
+        f'<text x="{left + 14}" y="{legend_y}">finished</text>',
+        f'<circle cx="{left + 85}" cy="{legend_y - 4}" r="3.5" fill="none" stroke="#d62"/>',
+        f'<text x="{left + 94}" y="{legend_y}">pruned</text>',
         (
-            f'<line x1="{_LEFT + 160}" x2="{_LEFT + 180}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
+            f'<line x1="{left + 160}" x2="{left + 180}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
             'stroke="#2a7" stroke-width="2"/>'
         ),
-        f'<text x="{_LEFT + 186}" y="{legend_y}">best so far</text>',
+        f'<text x="{left + 186}" y="{legend_y}">best so far</text>',
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
@@ -114,7 +115,8 @@ def _axes(
         ),
         (
             f'<text x="14" y="{(_TOP + bottom_y) / 2:.0f}" text-anchor="middle" '
-            f'transform="rotate(-90 14 {(_TOP + bottom_y) / 2:.0f})">{escape(label, quote=False)}</text>'
+            f'transform="rotate(-90 14 {(_TOP + bottom_y) / 2:.0f})">'
+            f"{escape(label, quote=False)}</text>"
         ),
     ]
     parts.extend(
@@ -125,7 +127,11 @@ def _axes(
         ticks = [
             10.0**k for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
         ]
-        ticks = [tick for tick in ticks if low <= tick <= high] or [low, high]
+        ticks = [tick for tick in ticks if low <= tick <= high]
+        # The ends too, unless a power of ten is close by.
+        ticks += [
+            end for end in (low, high) if all(abs(math.log10(end / t)) > _NEAR for t in ticks)
+        ]
     else:
         ticks = [low + (high - low) * k / 4 for k in range(5)] if high > low else [low]
     for tick in ticks:
