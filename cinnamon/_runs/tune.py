@@ -29,6 +29,7 @@ from typing import IO, Any, Literal, final
 
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
+from cinnamon._core.registry import BaseRegistry
 from cinnamon._files.declarative import FORMATS
 from cinnamon._files.dump import dump
 from cinnamon._runs.chart import trials_svg
@@ -182,7 +183,7 @@ class Tuning:
 
 
 def tune(
-    registry: Any,
+    registry: BaseRegistry,
     target: RegistrationKey | str | Configuration,
     *,
     method: str = "run",
