@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -524,7 +525,7 @@ def test_dask_runs_trials_and_prunes_them_too(registry: Registry, tmp_path: Path
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-            protocol="tcp", dashboard_address=None,
+            protocol="tcp", dashboard_address=":0",  # any free port: 8787 may be taken
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
     ):  # fmt: skip
@@ -766,3 +767,110 @@ def test_the_picture_on_the_tuning_page_is_drawn_by_tune() -> None:
     drawn = module.draw()
     assert drawn == module.PICTURE.read_text(encoding="utf-8"), "run docs/images/tuning_chart.py"
     assert drawn.count('fill="none" stroke="#d62"') > 10  # the pruned trials are there
+
+
+def test_a_resumed_tuning_prunes_against_the_recorded_curves(
+    registry: Registry, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.jsonl"
+    with cf.ThreadPoolExecutor(1) as pool:
+        first = tune(
+            registry,
+            "fitter",
+            metric="val_loss",
+            trials=5,
+            executor=pool,
+            pruner="median",
+            results=results,
+        )
+        assert first.count("pruned") == 0  # the default pruner waits for 5 finished trials
+        resumed = tune(
+            registry,
+            "fitter",
+            metric="val_loss",
+            trials=7,
+            executor=pool,
+            pruner="median",
+            results=results,
+        )
+    # Trials 5 and 6 go out together, before either finishes: only the 5 recorded curves
+    # can judge them. Trial 6 (rate 0.03) lags their median from the first epoch.
+    sixth = resumed.rows[6]
+    assert (sixth["overrides"]["rate"], sixth["status"], sixth["pruned_at"]) == (0.03, "pruned", 1)
+    assert repr(resumed) == "<Tuning of 'fitter': 7 trials, ok=6 pruned=1 error=0 skipped=0>"
+
+
+def test_optuna_learns_of_pruned_trials_and_fails_those_a_killed_driver_left(
+    registry: Registry, tmp_path: Path
+) -> None:
+    optuna = pytest.importorskip("optuna")
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    results = tmp_path / "r.jsonl"
+    with cf.ThreadPoolExecutor(1) as pool:
+        first = tune(
+            registry, "fitter", metric="val_loss", trials=10, sampler="optuna-tpe", storage=storage,
+            pruner=MedianPruner(startup=1), executor=pool, results=results,
+        )  # fmt: skip
+        study = optuna.load_study(study_name=f"cinnamon-{first.rows[0]['study']}", storage=storage)
+        states = optuna.trial.TrialState
+        assert sum(t.state == states.PRUNED for t in study.trials) == first.count("pruned") >= 1
+        pruned = next(t for t in study.trials if t.state == states.PRUNED)
+        assert pruned.intermediate_values  # the curve was reported before it was told
+        left = study.ask()  # as a driver killed mid-trial leaves it: running, never told
+        tune(
+            registry, "fitter", metric="val_loss", trials=11, sampler="optuna-tpe", storage=storage,
+            pruner=MedianPruner(startup=1), executor=pool, results=results,
+        )  # fmt: skip
+    study = optuna.load_study(study_name=f"cinnamon-{first.rows[0]['study']}", storage=storage)
+    assert study.trials[left.number].state == states.FAIL
+    assert not [t for t in study.trials if t.state == states.RUNNING]
+
+
+def test_the_progress_line_on_a_terminal(
+    registry: Registry,
+    tmp_path: Path,
+    threads: cf.ThreadPoolExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    report = tune(
+        registry, "bowl", metric="loss", trials=3, executor=threads, results=tmp_path / "r.jsonl"
+    )
+    drawn = screen.getvalue()
+    assert drawn.count("\rtune ") == 3
+    assert f"\rtune 3/3  best {report.best().value:.6g}" in drawn
+    assert drawn.endswith("\n")
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    tune(
+        registry,
+        "bowl",
+        metric="loss",
+        trials=3,
+        executor=threads,
+        results=tmp_path / "q.jsonl",
+        progress=False,
+    )
+    assert quiet.getvalue() == ""
+
+
+def test_a_configuration_can_be_tuned_without_registering_it(
+    registry: Registry, tmp_path: Path, threads: cf.ThreadPoolExecutor
+) -> None:
+    report = tune(
+        registry,
+        fx.BowlConfig(y=4),
+        metric="loss",
+        trials=5,
+        executor=threads,
+        results=tmp_path / "r.jsonl",
+        overrides={"y": 4},
+    )
+    assert all(set(row["overrides"]) == {"x"} for row in report.rows)
+    assert report.best().key.name == "BowlConfig"
+    assert report.best().tree.y == 4
