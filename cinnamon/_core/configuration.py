@@ -181,9 +181,9 @@ class Configuration(BaseModel):
     """
 
     # Resolved copies remember the registration they came from, and a registration
-    # loaded from a file the variants the file declares for its fields; slots keep
-    # both out of the fields, of equality and of every configuration that never needs
-    # them.
+    # loaded from a file the variants and search spaces the file declares for its
+    # fields; slots keep them out of the fields, of equality and of every configuration
+    # that never needs them.
     __slots__ = ("_cinnamon_origin", "_cinnamon_search", "_cinnamon_variants")
 
     model_config = ConfigDict(
