@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from cinnamon._core.key import RegistrationKey
     from cinnamon._core.marks import registration
     from cinnamon._core.registry import Registration
+    from cinnamon._core.space import Choice, IntRange, LogUniform, Uniform
     from cinnamon._files.dump import dump
     from cinnamon._files.schema import json_schema
     from cinnamon._hooks.callback import Callback
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
     from cinnamon._registry import Registry
     from cinnamon._runs.fingerprint import fingerprint
     from cinnamon._runs.overrides import apply_overrides
+    from cinnamon._runs.pruning import HalvingPruner, MedianPruner
     from cinnamon._runs.state import load_state, save_state
     from cinnamon._runs.sweep import SweepReport, sweep
+    from cinnamon._runs.tune import Tuning, tune
     from cinnamon._runs.variants import Variant, Variants
     from cinnamon.errors import CinnamonError
 
@@ -44,11 +47,16 @@ __all__ = [
     "Callback",
     "CallbackPipeline",
     "CallbackPipelineConfig",
+    "Choice",
     "CinnamonError",
     "Component",
     "Configuration",
     "FilteredCallback",
     "FilteredCallbackConfig",
+    "HalvingPruner",
+    "IntRange",
+    "LogUniform",
+    "MedianPruner",
     "OrderedPipeline",
     "Param",
     "ParamInfo",
@@ -59,6 +67,8 @@ __all__ = [
     "RegistrationKey",
     "Registry",
     "SweepReport",
+    "Tuning",
+    "Uniform",
     "Variant",
     "Variants",
     "__version__",
@@ -72,6 +82,7 @@ __all__ = [
     "registration",
     "save_state",
     "sweep",
+    "tune",
 ]
 
 # Where each public name lives.
@@ -80,11 +91,16 @@ _HOMES = {
     "Callback": "_hooks.callback",
     "CallbackPipeline": "_hooks.pipeline",
     "CallbackPipelineConfig": "_hooks.pipeline",
+    "Choice": "_core.space",
     "CinnamonError": "errors",
     "Component": "_core.component",
     "Configuration": "_core.configuration",
     "FilteredCallback": "_hooks.filter",
     "FilteredCallbackConfig": "_hooks.filter",
+    "HalvingPruner": "_runs.pruning",
+    "IntRange": "_core.space",
+    "LogUniform": "_core.space",
+    "MedianPruner": "_runs.pruning",
     "OrderedPipeline": "_hooks.pipeline",
     "Param": "_core.configuration",
     "ParamInfo": "_core.configuration",
@@ -95,6 +111,8 @@ _HOMES = {
     "RegistrationKey": "_core.key",
     "Registry": "_registry",
     "SweepReport": "_runs.sweep",
+    "Tuning": "_runs.tune",
+    "Uniform": "_core.space",
     "Variant": "_runs.variants",
     "Variants": "_runs.variants",
     "apply_overrides": "_runs.overrides",
@@ -107,6 +125,7 @@ _HOMES = {
     "registration": "_core.marks",
     "save_state": "_runs.state",
     "sweep": "_runs.sweep",
+    "tune": "_runs.tune",
 }
 
 

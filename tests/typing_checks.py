@@ -5,6 +5,7 @@ Nothing here needs to run; pytest imports it only to make sure it stays importab
 
 from __future__ import annotations
 
+import random
 from collections.abc import Coroutine
 from typing import Any
 
@@ -15,11 +16,15 @@ from cinnamon import (
     CallbackPipeline,
     Component,
     Configuration,
+    IntRange,
     Param,
     Ref,
     RegistrationKey,
     Registry,
+    Tuning,
+    Uniform,
     guard,
+    tune,
 )
 
 
@@ -81,3 +86,14 @@ def check_guard() -> None:
     coroutine = serve(80)
     checked = assert_type(coroutine, Coroutine[Any, Any, int])
     checked.close()  # wanted for its type only
+
+
+def check_tune(registry: Registry) -> None:
+    report = assert_type(tune(registry, "scorer", metric="loss"), Tuning)
+    best = report.best()
+    assert_type(best.value, float)
+    assert_type(best.tree, Configuration)
+    assert_type(report.svg(), str)
+    rng = random.Random(0)  # noqa: S311 - a seeded draw, not a secret
+    assert_type(Uniform(0.0, 1.0).sample(rng), float)
+    assert_type(IntRange(1, 3).sample(rng), int)

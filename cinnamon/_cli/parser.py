@@ -21,6 +21,7 @@ from cinnamon._cli.commands import (
     add_sweep,
     add_validate,
 )
+from cinnamon._cli.tune import add_tune
 
 __all__ = ["COMMANDS", "build_parser", "subparser"]
 
@@ -31,6 +32,7 @@ COMMANDS: tuple[Callable[[Any, list[argparse.ArgumentParser]], None], ...] = (
     add_validate,
     add_run,
     add_sweep,
+    add_tune,
     add_graph,
     add_schema,
     add_completion,

@@ -17,6 +17,8 @@ from cinnamon.errors import ConfigurationError, UsageError
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
+    from cinnamon._core.space import Distribution
+
 __all__ = [
     "Configuration",
     "Param",
@@ -48,6 +50,7 @@ def assignment_count() -> int:
 class _ParamMeta:
     tags: frozenset[str]
     variants: tuple[Any, ...] | None
+    search: Any = None  # a cinnamon._core.space.Distribution, checked on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class ParamInfo:
         description: the ``description`` given to :func:`Param`.
         tags: the ``tags`` given to :func:`Param`.
         variants: the alternatives given to :func:`Param`, or ``None``.
+        search: the distribution given to :func:`Param`, or ``None``.
     """
 
     name: str
@@ -71,6 +75,7 @@ class ParamInfo:
     description: str | None
     tags: frozenset[str]
     variants: tuple[Any, ...] | None
+    search: Distribution | None = None
 
 
 def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
@@ -80,6 +85,7 @@ def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
     description: str | None = None,
     tags: Iterable[str] = (),
     variants: Sequence[Any] | None = None,
+    search: Distribution | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare a configuration field with its documentation and alternatives.
@@ -92,6 +98,11 @@ def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
         variants: alternative values, for sweeping over the field: the field is an
             axis of :meth:`Registry.variants <cinnamon.Registry.variants>` grids. They
             are checked against the field the first time a grid meets the class.
+        search: the distribution the field's value is drawn from when a tree holding
+            it is tuned (:func:`~cinnamon.tune`): a :class:`~cinnamon.Uniform`,
+            :class:`~cinnamon.LogUniform`, :class:`~cinnamon.IntRange` or
+            :class:`~cinnamon.Choice`. It is checked against the field the first time
+            a tuning meets the class.
         **constraints: any keyword that ``pydantic.Field`` takes (``ge``, ``le``,
             ``min_length``, ``pattern``, ...).
 
@@ -110,7 +121,8 @@ def Param(  # noqa: N802 - reads like pydantic's Field, which it wraps
     elif default is not PydanticUndefined:
         constraints["default"] = default
     info: FieldInfo = Field(description=description, json_schema_extra=extra or None, **constraints)
-    info.metadata.append(_ParamMeta(tag_set, None if variants is None else tuple(variants)))
+    kept = None if variants is None else tuple(variants)
+    info.metadata.append(_ParamMeta(tag_set, kept, search))
     return info
 
 
@@ -169,10 +181,10 @@ class Configuration(BaseModel):
     """
 
     # Resolved copies remember the registration they came from, and a registration
-    # loaded from a file the variants the file declares for its fields; slots keep
-    # both out of the fields, of equality and of every configuration that never needs
-    # them.
-    __slots__ = ("_cinnamon_origin", "_cinnamon_variants")
+    # loaded from a file the variants and search spaces the file declares for its
+    # fields; slots keep them out of the fields, of equality and of every configuration
+    # that never needs them.
+    __slots__ = ("_cinnamon_origin", "_cinnamon_search", "_cinnamon_variants")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -241,6 +253,7 @@ def _param_info(name: str, field: FieldInfo) -> ParamInfo:
         description=field.description,
         tags=meta.tags if meta else frozenset(),
         variants=meta.variants if meta else None,
+        search=meta.search if meta else None,
     )
 
 

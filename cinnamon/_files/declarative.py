@@ -39,6 +39,7 @@ from cinnamon._core.explain import (
 )
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.registry import BaseRegistry, Registration, make_registration
+from cinnamon._core.space import check_search, declare_search, distribution_from
 from cinnamon._core.tree import TreePath, Walk, join, run
 from cinnamon._files.env import interpolate
 from cinnamon._files.formats import (
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 #: The keys with a meaning of their own inside a field value.
-DIRECTIVES = ("@ref", "@shared", "@config", "@component", "@variants")
+DIRECTIVES = ("@ref", "@shared", "@config", "@component", "@variants", "@search")
 
 _TOP_KEYS = ("$schema", "extends", "registrations")
 _ENTRY_KEYS = ("config", "component", "description", "fields")
@@ -339,7 +340,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if "@ref" in old or "@ref" in new or "@variants" in old or "@variants" in new:
+    if any(key in old or key in new for key in ("@ref", "@variants", "@search")):
         return False
     return not ("@config" in old and "@config" in new and old["@config"] != new["@config"])
 
@@ -564,17 +565,25 @@ class _Loader:
             if isinstance(name, str) and name.startswith("@") and not name.startswith("@@"):
                 reason = f"{name!r}: directives go inside field values, not among the fields"
                 raise entry.fail(reason, ("fields", name))
-        plain = {name: raw for name, raw in fields.items() if not _declares_variants(raw)}
+        searched = {name: raw for name, raw in fields.items() if _declares_search(raw)}
+        plain = {
+            name: raw
+            for name, raw in fields.items()
+            if not _declares_variants(raw) and name not in searched
+        }
         values = run(self._table(plain, entry, TreePath(None, "fields")))
         variants = {}
         for name, raw in fields.items():
-            if name not in plain:
+            if name not in plain and name not in searched:
                 variants[name] = self._variants(cls, name, raw, entry)
                 if variants[name]:  # the first variant is the registration's own value
                     values[name] = variants[name][0]
+        search = self._searches(cls, searched, entry, values)
         config = self._construct(cls, values, entry, TreePath(None, "fields"))
         if variants:
             declare_variants(config, variants)
+        if search:
+            declare_search(config, search)
         return make_registration(config, entry.key, component, data.get("description"))
 
     def _variants(
@@ -606,6 +615,46 @@ class _Loader:
                 message = error.errors[0][1]
                 raise entry.fail(message, (*at, "@variants", index)) from error
         return tuple(found)
+
+    def _searches(
+        self,
+        cls: type[Configuration],
+        searched: dict[str, Any],
+        entry: _Entry,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Read the fields declared with ``@search``; give required ones a value of theirs."""
+        search = {name: self._search(cls, name, raw, entry) for name, raw in searched.items()}
+        for name, distribution in search.items():
+            if cls.model_fields[name].is_required():  # the registration's own value
+                values[name] = _first_value(distribution)
+        return search
+
+    def _search(
+        self, cls: type[Configuration], name: str, raw: dict[str, Any], entry: _Entry
+    ) -> Any:
+        """Read ``{ "@search" = { KIND = [...] } }`` and check it against its field."""
+        at: Parts = ("fields", name, "@search")
+        others = sorted(str(key) for key in raw if key != "@search")
+        if others:
+            reason = f"@search takes no other keys; found {', '.join(others)}"
+            raise entry.fail(reason, at[:2])
+        if name not in cls.model_fields:
+            raise entry.fail(unknown_field(cls, (name,)), at[:2])
+        table = raw["@search"]
+        if isinstance(table, dict) and isinstance(table.get("choice"), list):
+            path = join(join(join(TreePath(None, "fields"), name), "@search"), "choice")
+            table = {"choice": run(self.value(table["choice"], entry, path))}
+        try:
+            distribution = distribution_from(table)
+        except ValueError as error:
+            inner = (*at, next(iter(table))) if isinstance(table, dict) and table else at
+            raise entry.fail(str(error), inner) from None
+        try:
+            return check_search(cls, name, distribution)
+        except ConfigurationError as error:
+            _, message = error.errors[0]
+            raise entry.fail(message, (*at, distribution.kind)) from error
 
     def _table(self, raw: dict[str, Any], place: Place, path: TreePath) -> Walk:
         values: dict[Any, Any] = {}
@@ -640,13 +689,14 @@ class _Loader:
                 reason = unknown_name("directive", key, DIRECTIVES)
                 reason += " (a literal key that starts with '@' is written '@@...')"
                 raise place.fail(reason, _parts(join(path, key)))
-        if "@variants" in raw:  # a registration's own fields are read by _variants
-            reason = (
-                "@variants declares the values of a field of a registration, so it is the "
-                "whole value of a field under fields; to vary a field of an inline "
-                "configuration, register that configuration and reference it"
-            )
-            raise place.fail(reason, _parts(join(path, "@variants")))
+        for declared in ("@variants", "@search"):  # read by _variants and _search
+            if declared in raw:
+                reason = (
+                    f"{declared} declares the values of a field of a registration, so it is "
+                    "the whole value of a field under fields; to vary a field of an inline "
+                    "configuration, register that configuration and reference it"
+                )
+                raise place.fail(reason, _parts(join(path, declared)))
         if "@ref" in raw:
             return self._reference(raw, place, path)
         for lonely, partner in (("@shared", "@ref"), ("@component", "@config")):
@@ -838,6 +888,15 @@ def _interpolated(text: str, place: Place, parts: Parts) -> str:
 
 def _declares_variants(raw: Any) -> bool:
     return isinstance(raw, dict) and "@variants" in raw
+
+
+def _declares_search(raw: Any) -> bool:
+    return isinstance(raw, dict) and "@search" in raw
+
+
+def _first_value(distribution: Any) -> Any:
+    """A required field's value when a tree is not tuned: the first choice, or the low bound."""
+    return distribution.choices[0] if distribution.kind == "choice" else distribution.low
 
 
 def _is_directive(key: str) -> bool:

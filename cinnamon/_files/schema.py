@@ -149,11 +149,36 @@ def json_schema(
     }
 
 
+_BOUNDS = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_WHOLE = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 3}
+# A distribution to draw the field from when tuning: exactly one kind, with its values.
+_SEARCH = {
+    "type": "object",
+    "properties": {
+        "@search": {
+            "type": "object",
+            "properties": {
+                "uniform": _BOUNDS,
+                "log_uniform": _BOUNDS,
+                "int": _WHOLE,
+                "log_int": {**_WHOLE, "maxItems": 2},
+                "choice": {"type": "array", "minItems": 1},
+            },
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+        }
+    },
+    "required": ["@search"],
+    "additionalProperties": False,
+}
+
+
 def _with_variants(defs: dict[str, Any], ref: str) -> str:
     """Define a class's fields as an entry writes them, with ``@variants`` allowed.
 
-    At the top of an entry's ``fields``, ``{"@variants": [...]}`` may stand for any
-    field's value. Returns the new definition's reference.
+    At the top of an entry's ``fields``, ``{"@variants": [...]}`` or ``{"@search":
+    {...}}`` may stand for any field's value. Returns the new definition's reference.
     """
     name = ref.rsplit("/", 1)[1]
     base = defs[name]
@@ -168,6 +193,7 @@ def _with_variants(defs: dict[str, Any], ref: str) -> str:
                     "required": ["@variants"],
                     "additionalProperties": False,
                 },
+                _SEARCH,
             ]
         }
         for field, schema in base.get("properties", {}).items()

@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import importlib
 import multiprocessing
 import os
+from collections.abc import Callable
 from typing import Any, final
 
 from cinnamon._core.configuration import Configuration
@@ -122,10 +123,13 @@ class Pool:
         allow = import_roots(tree)
         return Job(method, str(root), digest, text=text, allow=allow, capture=self.capture)
 
-    def submit(self, job: Job) -> cf.Future[dict[str, Any]]:
+    def submit(
+        self, job: Job, call: Callable[..., dict[str, Any]] | None = None, *args: Any
+    ) -> cf.Future[dict[str, Any]]:
+        """Run ``call(job, *args)`` (by default :func:`run_job`) on the executor."""
         if self._executor is None:
             self._executor = cf.ProcessPoolExecutor(self._workers, mp_context=mp_context())
-        return self._executor.submit(run_job, job)
+        return self._executor.submit(call or run_job, job, *args)
 
     def restart(self) -> bool:
         """Replace a broken pool with a new one; ``False`` if the pool is not ours."""

@@ -32,7 +32,7 @@ from cinnamon._runs.variants import Variant, variants_of
 from cinnamon._runs.worker import Job, describe_error, jsonable
 from cinnamon.errors import CinnamonError, UsageError
 
-__all__ = ["SweepReport", "sweep"]
+__all__ = ["SweepReport", "check_method", "outcome_of", "root_key", "sweep"]
 
 
 @final
@@ -140,7 +140,7 @@ def sweep(
                 store=store,
                 bar=bar,
                 method=method,
-                root=_root_key(target),
+                root=root_key(target),
                 retry_errors=retry_errors,
             )
             runner.run(iter(variants))
@@ -249,7 +249,7 @@ class _Runner:
             self._finish(row)
             return
         if not self.checked:
-            _check_method(tree, self.method, self.root)
+            check_method(tree, self.method, self.root)
             self.checked = True
         try:
             job = self.pool.job(tree, self.root, self.method, digest)
@@ -279,7 +279,7 @@ class _Runner:
         broken: list[_Task] = []
         for future in done:
             task = self.flying.pop(future)
-            outcome = _outcome(future)
+            outcome = outcome_of(future)
             if outcome is None:
                 broken.append(task)
             else:
@@ -311,7 +311,7 @@ class _Runner:
         done, _ = cf.wait(self.flying)
         for future in done:
             task = self.flying.pop(future)
-            outcome = _outcome(future)
+            outcome = outcome_of(future)
             if outcome is None:
                 broken.append(task)
             else:
@@ -345,7 +345,7 @@ def _row(
     }
 
 
-def _outcome(future: cf.Future[dict[str, Any]]) -> dict[str, Any] | None:
+def outcome_of(future: cf.Future[dict[str, Any]]) -> dict[str, Any] | None:
     """What a finished future brought back; ``None`` if its executor broke."""
     try:
         return future.result()
@@ -364,14 +364,14 @@ def _died(task: _Task, *, alone: bool) -> dict[str, Any]:
     return {"status": "error", "error": error, "seconds": time.perf_counter() - task.started}
 
 
-def _root_key(target: RegistrationKey | str | Configuration) -> RegistrationKey:
+def root_key(target: RegistrationKey | str | Configuration) -> RegistrationKey:
     """The key the tree is sent under; its name is the root's path, as in the grid."""
     if isinstance(target, Configuration):
         return RegistrationKey(type(target).__name__)
     return RegistrationKey.coerce(target)
 
 
-def _check_method(tree: Configuration, method: str, root: RegistrationKey) -> None:
+def check_method(tree: Configuration, method: str, root: RegistrationKey) -> None:
     entry = registration_of(tree)
     component = entry.component if entry is not None else type(tree).__component__
     if isinstance(component, type) and not callable(getattr(component, method, None)):

@@ -49,6 +49,7 @@ from cinnamon.callbacks._learning_rate import (
 )
 from cinnamon.callbacks._metrics_logger import MetricsLogger, MetricsLoggerConfig
 from cinnamon.callbacks._progress import ProgressBar, ProgressBarConfig
+from cinnamon.callbacks._pruning import Pruning, PruningConfig
 from cinnamon.callbacks._serializers import (
     JsonSerializer,
     JsonSerializerConfig,
@@ -80,6 +81,8 @@ __all__ = [
     "NpzSerializerConfig",
     "ProgressBar",
     "ProgressBarConfig",
+    "Pruning",
+    "PruningConfig",
     "ReduceLROnPlateau",
     "ReduceLROnPlateauConfig",
     "SavedCheckpoint",
