@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cinnamon._registry import Registry
     from cinnamon._runs.fingerprint import fingerprint
     from cinnamon._runs.overrides import apply_overrides
+    from cinnamon._runs.results import Results, results
     from cinnamon._runs.state import load_state, save_state
     from cinnamon._runs.sweep import SweepReport, sweep
     from cinnamon._runs.variants import Variant, Variants
@@ -48,6 +49,7 @@ __all__ = [
     "Registration",
     "RegistrationKey",
     "Registry",
+    "Results",
     "SweepReport",
     "Variant",
     "Variants",
@@ -60,6 +62,7 @@ __all__ = [
     "json_schema",
     "load_state",
     "registration",
+    "results",
     "save_state",
     "sweep",
 ]
@@ -81,6 +84,7 @@ _HOMES = {
     "Registration": "_core.registry",
     "RegistrationKey": "_core.key",
     "Registry": "_registry",
+    "Results": "_runs.results",
     "SweepReport": "_runs.sweep",
     "Variant": "_runs.variants",
     "Variants": "_runs.variants",
@@ -92,6 +96,7 @@ _HOMES = {
     "json_schema": "_files.schema",
     "load_state": "_runs.state",
     "registration": "_core.marks",
+    "results": "_runs.results",
     "save_state": "_runs.state",
     "sweep": "_runs.sweep",
 }

@@ -179,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not stdout")
     schema.set_defaults(command="schema", handler=_schema)
+    _results_parser(commands)
     return parser
 
 
@@ -385,6 +386,82 @@ def _schema(arguments: argparse.Namespace, out: _Output) -> int:
     else:
         out.write(text)
     return 0
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+def _results_parser(commands: Any) -> None:
+    results = commands.add_parser(
+        "results", help="a table of a sweep's results or a run's metrics, or an export"
+    )
+    results.add_argument(
+        "path", metavar="SWEEP_OR_RUN", help="a sweep.jsonl, a metrics.jsonl, or a run folder"
+    )
+    results.add_argument(
+        "--metrics", default="", metavar="A,B", help="only these metrics (comma-separated)"
+    )
+    results.add_argument(
+        "--sort", metavar="COLUMN", help="sort by COLUMN; --sort=-COLUMN sorts in descending order"
+    )
+    results.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="CONDITION",
+        help="only rows where CONDITION holds, e.g. status=ok or val_loss<0.1 (repeatable)",
+    )
+    results.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    results.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not stdout")
+    results.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
+    results.set_defaults(command="results", handler=_results)
+
+
+def _results(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._runs.results import results  # noqa: PLC0415 - keeps `--help` fast
+
+    table = results(arguments.path)
+    chosen = [name.strip() for name in arguments.metrics.split(",") if name.strip()]
+    every = table.select(chosen) if chosen else table.columns  # checked before filtering
+    table = table.where(*arguments.where)
+    if arguments.sort:
+        table = table.sort(arguments.sort)
+    present = set(table.columns)
+    columns = [name for name in every if name in present or name in chosen]
+    if arguments.format == "csv":
+        text = table.to_csv(columns)
+    elif arguments.format == "json":
+        text = table.to_json(columns)
+    else:
+        text = ""
+    if arguments.output:
+        Path(arguments.output).write_text(text or table.to_csv(columns), encoding="utf-8")
+        print(f"wrote {len(table)} rows to {arguments.output}", file=sys.stderr)
+        return 0
+    if text:
+        out.write(text)
+        return 0
+    cells = [[_cell(row.get(name), name) for name in columns] for row in table.rows]
+    out.table(list(columns), cells)
+    if table.kind == "run":
+        print(f"run {table.status}: {len(table)} epochs in {table.source}", file=sys.stderr)
+    else:
+        print(f"{len(table)} variants in {table.source}", file=sys.stderr)
+    return 0
+
+
+def _cell(value: Any, column: str) -> str:
+    if column == "fingerprint" and isinstance(value, str):
+        return value[:12]  # enough to tell variants apart; the files have it whole
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:57] + "..."  # noqa: PLR2004
+    return json.dumps(value)
 
 
 # -- rendering ---------------------------------------------------------------------------
