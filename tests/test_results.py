@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -221,17 +222,7 @@ def test_an_unreadable_file_is_a_state_error() -> None:
 
 
 def test_pandas_missing_names_the_extra(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
-
-    real = builtins.__import__
-
-    def no_pandas(name: str, *args: object, **kwargs: object) -> object:
-        if name == "pandas":
-            raise ImportError(name)
-        return real(name, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_pandas)
-    monkeypatch.delitem(__import__("sys").modules, "pandas", raising=False)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # None in sys.modules: ImportError
     with pytest.raises(UsageError, match=r'pip install "cinnamon\[pandas\]"'):
         results(swept).frame()
 
