@@ -180,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE, not stdout")
     schema.set_defaults(command="schema", handler=_schema)
     _results_parser(commands)
+    _pictures_parser(commands)
     return parser
 
 
@@ -462,6 +463,76 @@ def _cell(value: Any, column: str) -> str:
     if isinstance(value, str):
         return value if len(value) <= 60 else value[:57] + "..."  # noqa: PLR2004
     return json.dumps(value)
+
+
+# -- pictures ----------------------------------------------------------------------------
+
+
+def _pictures_parser(commands: Any) -> None:
+    plot = commands.add_parser(
+        "plot", help="draw a run's training curves, or a sweep's metrics by varied field"
+    )
+    plot.add_argument(
+        "path", metavar="SWEEP_OR_RUN", help="a sweep.jsonl, a metrics.jsonl, or a run folder"
+    )
+    plot.add_argument(
+        "--metrics", default="", metavar="A,B", help="the metrics to draw (comma-separated)"
+    )
+    plot.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="the picture, .png or .svg (default: plot.png beside the results)",
+    )
+    plot.add_argument("--debug", action="store_true", help="show tracebacks")
+    plot.set_defaults(command="plot", handler=_plot)
+
+    report = commands.add_parser(
+        "report", help="write one self-contained HTML page about a run or a sweep"
+    )
+    report.add_argument(
+        "path", metavar="SWEEP_OR_RUN", help="a sweep.jsonl, a metrics.jsonl, or a run folder"
+    )
+    report.add_argument(
+        "--metrics",
+        default="",
+        metavar="A,B",
+        help="the metrics to draw; a sweep ranks by the first",
+    )
+    report.add_argument(
+        "--output", "-o", metavar="FILE", help="the page (default: report.html beside the results)"
+    )
+    report.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="a package root the run's config.toml may import classes from (repeatable)",
+    )
+    report.add_argument("--debug", action="store_true", help="show tracebacks")
+    report.set_defaults(command="report", handler=_report)
+
+
+def _plot(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._runs.results import results  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon.integrations.plots import plot, save  # noqa: PLC0415
+
+    table = results(arguments.path)
+    chosen = [name.strip() for name in arguments.metrics.split(",") if name.strip()]
+    target = arguments.output or table.source.parent / "plot.png"
+    written = save(plot(table, chosen), target)
+    out.write(f"{written}\n")
+    return 0
+
+
+def _report(arguments: argparse.Namespace, out: _Output) -> int:
+    from cinnamon._report import write_report  # noqa: PLC0415 - keeps `--help` fast
+
+    chosen = [name.strip() for name in arguments.metrics.split(",") if name.strip()]
+    allow = [*_project_settings().get("allow", []), *arguments.allow]
+    written = write_report(arguments.path, arguments.output, metrics=chosen, allow=allow)
+    out.write(f"{written}\n")
+    return 0
 
 
 # -- rendering ---------------------------------------------------------------------------

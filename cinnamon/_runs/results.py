@@ -295,7 +295,7 @@ def _sweep(file: Path, lines: list[tuple[int, dict[str, Any]]]) -> Results:
         if problem is not None:
             msg = f"line {number} is not a row of a sweep: {problem}"
             raise StateError(msg, file=str(file))
-        identity = row["fingerprint"] or json.dumps(row["overrides"], sort_keys=True)
+        identity = row.get("fingerprint") or json.dumps(row["overrides"], sort_keys=True)
         latest[f"{row.get('method', 'run')}\0{identity}"] = row
     several = len({row.get("method", "run") for row in latest.values()}) > 1
     rows = [
@@ -321,7 +321,7 @@ def _flat(row: dict[str, Any], *, method: bool) -> dict[str, Any]:
         flat["error"] = _error_text(row)
     if isinstance(row.get("seconds"), (int, float)):
         flat["seconds"] = row["seconds"]
-    flat["fingerprint"] = row["fingerprint"]
+    flat["fingerprint"] = row.get("fingerprint")
     if method:
         flat["method"] = row.get("method", "run")
     return flat
