@@ -139,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("key", help="the registration to build, e.g. demo:trainer")
     run.add_argument("overrides", nargs="*", metavar="PATH=VALUE", help="field overrides")
     run.add_argument("--method", default="run", help="the method to call (default: run)")
+    _run_root_option(run)
     run.set_defaults(command="run", handler=_run)
 
     sweep = commands.add_parser(
@@ -167,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         "--retry-errors", action="store_true", help="run again variants recorded with an error"
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _run_root_option(sweep)
     sweep.set_defaults(command="sweep", handler=_sweep)
 
     graph = commands.add_parser("graph", parents=[sources], help="the dependency graph of a tree")
@@ -305,6 +307,7 @@ def _run(arguments: argparse.Namespace, out: _Output) -> int:
     from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
     from cinnamon._core.plan import compile_plan  # noqa: PLC0415
 
+    _add_run_root(arguments)
     registry = _registry(arguments)
     tree = _tree(registry, arguments)
     component = compile_plan(tree, RegistrationKey.coerce(arguments.key).name).run()
@@ -325,6 +328,7 @@ def _run(arguments: argparse.Namespace, out: _Output) -> int:
 def _sweep(arguments: argparse.Namespace, out: _Output) -> int:
     from cinnamon._runs.sweep import sweep  # noqa: PLC0415 - keeps `--help` fast
 
+    _add_run_root(arguments)
     registry = _registry(arguments)
     report = sweep(
         registry,
@@ -387,6 +391,28 @@ def _schema(arguments: argparse.Namespace, out: _Output) -> int:
     else:
         out.write(text)
     return 0
+
+
+# -- run root ----------------------------------------------------------------------------
+
+
+def _run_root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--run-root",
+        metavar="DIR",
+        help="set the run_root field (where run folders go), made absolute here",
+    )
+
+
+def _add_run_root(arguments: argparse.Namespace) -> None:
+    """Turn ``--run-root`` into an override, absolute from where the command runs.
+
+    Absolute, so that workers on other machines (or in other folders) write beneath
+    the same folder: on a cluster, one every worker shares.
+    """
+    if arguments.run_root:
+        folder = Path(arguments.run_root).expanduser().absolute()
+        arguments.overrides = [*arguments.overrides, f"run_root={json.dumps(str(folder))}"]
 
 
 # -- results -----------------------------------------------------------------------------

@@ -86,7 +86,8 @@ def test_where_and_sort_pick_and_order_rows(swept: Path) -> None:
 
 def test_a_variant_run_again_counts_once_with_its_last_row(swept: Path) -> None:
     rows = [json.loads(line) for line in swept.read_text().splitlines()]
-    again = dict(rows[2], status="ok", result={"sum": 12, "pair": [2, 10]})
+    (failed,) = [row for row in rows if row["index"] == 2]  # a=2, b=10
+    again = dict(failed, status="ok", result={"sum": 12, "pair": [2, 10]})
     again.pop("error")
     with swept.open("a") as file:
         file.write(json.dumps(again) + "\n")
@@ -98,9 +99,9 @@ def test_a_variant_run_again_counts_once_with_its_last_row(swept: Path) -> None:
 def test_exports_as_csv_and_json(swept: Path) -> None:
     table = results(swept).where("status=ok")
     columns = table.select(["sum"])
-    assert columns == ("index", "a", "b", "status", "sum", "seconds", "fingerprint")
+    assert columns == ("index", "a", "b", "status", "sum", "seconds", "host", "fingerprint")
     lines = table.to_csv(columns).splitlines()
-    assert lines[0] == "index,a,b,status,sum,seconds,fingerprint"
+    assert lines[0] == "index,a,b,status,sum,seconds,host,fingerprint"
     assert lines[1].startswith("0,1,10,ok,11,")
     assert [row["sum"] for row in json.loads(table.to_json(["a", "sum"]))] == [11, 21, 13, 23]
     assert json.loads(table.to_json(["a", "sum"]))[0] == {"a": 1, "sum": 11}
@@ -243,7 +244,7 @@ def test_cli_prints_sorts_filters_and_exports(swept: Path, tmp_path: Path) -> No
     )
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == "index\ta\tb\tstatus\tsum\tseconds\tfingerprint"
+    assert lines[0] == "index\ta\tb\tstatus\tsum\tseconds\thost\tfingerprint"
     assert [line.split("\t")[4] for line in lines[1:]] == ["23", "21", "13", "11"]
     assert "4 variants" in shown.stderr
     exported = run_cli("results", str(swept), "--format", "csv", "-o", "out.csv", cwd=tmp_path)

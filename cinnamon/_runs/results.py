@@ -38,7 +38,7 @@ RUN_FILE = "metrics.jsonl"
 SWEEP_FILE = "sweep.jsonl"
 _STATUSES = ("ok", "error", "skipped")
 # Columns a sweep row always has, which a method's result may not shadow.
-_SWEEP_COLUMNS = ("index", "status", "seconds", "fingerprint", "method", "error")
+_SWEEP_COLUMNS = ("index", "status", "seconds", "host", "fingerprint", "method", "error")
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": lambda a, b: a <= b,
     ">=": lambda a, b: a >= b,
@@ -60,7 +60,7 @@ class Results:
     A sweep gives one row per variant (the latest row of a variant that was run again):
     its ``index``, each varied field by its dotted path, the ``status``, each entry of
     the method's result (a result that is not a dict is the column ``result``), the
-    ``seconds`` it took and its ``fingerprint``; failed and skipped variants also have
+    ``seconds`` it took, the ``host`` it ran on and its ``fingerprint``; failed and skipped variants also have
     ``error``. A run gives one row per epoch: its ``epoch`` and the metrics logged then.
 
     Attributes:
@@ -321,6 +321,8 @@ def _flat(row: dict[str, Any], *, method: bool) -> dict[str, Any]:
         flat["error"] = _error_text(row)
     if isinstance(row.get("seconds"), (int, float)):
         flat["seconds"] = row["seconds"]
+    if isinstance(row.get("host"), str):
+        flat["host"] = row["host"]
     flat["fingerprint"] = row.get("fingerprint")
     if method:
         flat["method"] = row.get("method", "run")

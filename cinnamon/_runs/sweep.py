@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import socket
 import sys
 import time
 import traceback
@@ -46,6 +47,8 @@ __all__ = ["SweepReport", "sweep"]
 Status = Literal["ok", "error", "skipped"]
 _STATUSES = ("ok", "error", "skipped")
 _TAIL = 4000  # characters of traceback and captured output kept with an error
+#: How long a sweep on a Dask cluster waits for a first worker before it gives up.
+WORKER_TIMEOUT = 30.0
 
 
 @final
@@ -106,7 +109,8 @@ def sweep(
     Invalid ones are recorded as ``skipped`` with the reason and never run. Each
     variant's outcome is appended to ``results`` (JSON Lines) as soon as it arrives:
     its ``fingerprint``, ``index``, ``overrides``, ``method``, ``status`` (``ok``,
-    ``error`` or ``skipped``), ``result``, ``error`` or ``reason``, and ``seconds``.
+    ``error`` or ``skipped``), ``result``, ``error`` or ``reason``, ``seconds``, and the
+    ``host`` (the name of the machine it ran on) of each variant that ran.
     A variant that raises is recorded and the sweep goes on. Variants already in the
     file (the same fingerprint and method) are not run again, so running an
     interrupted sweep again resumes it.
@@ -118,7 +122,8 @@ def sweep(
             JSON (anything JSON cannot hold as its ``repr``).
         executor: where variants run. ``None`` or ``"local"``: a process pool made for
             the sweep (remade if a worker dies). ``"dask"``: the Dask scheduler at
-            ``address`` (needs ``cinnamon[dask]``). Or any
+            ``address`` (needs ``cinnamon[dask]``; a cluster that has no worker after
+            :data:`WORKER_TIMEOUT` seconds is an error). Or any
             :class:`concurrent.futures.Executor`, or a ``distributed.Client``; those
             are used as they are and not shut down.
         workers: the size of the local process pool (default: one per CPU).
@@ -337,6 +342,8 @@ class _Runner:
             row["error"] = outcome["error"]
         seconds = outcome.get("seconds")
         row["seconds"] = time.perf_counter() - task.started if seconds is None else seconds
+        if "host" in outcome:  # the machine it ran on: its files are there
+            row["host"] = outcome["host"]
         self._finish(row)
 
     def _finish(self, row: dict[str, Any]) -> None:
@@ -489,6 +496,17 @@ class _Pool:
 
     @classmethod
     def _from_client(cls, client: Any, *, owned: bool) -> _Pool:
+        try:  # tasks sent to a cluster without workers would wait for ever
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except (TimeoutError, OSError):
+            address = getattr(client.scheduler, "address", None) or "the scheduler"
+            msg = (
+                f"the Dask cluster at {address} has no workers (none joined within "
+                f"{WORKER_TIMEOUT:g} s): start some with `dask worker {address}`"
+            )
+            if owned:
+                client.close()
+            raise UsageError(msg) from None
         threads = sum(client.nthreads().values()) or _cpus()
         executor = client.get_executor(pure=False)
         pool = cls(executor, workers=threads, owned=False, client=client if owned else None)
@@ -585,6 +603,8 @@ def _roots(tree: Configuration) -> tuple[str, ...]:
 
 # -- the worker's side ------------------------------------------------------------------------
 
+_HOST = socket.gethostname()
+
 
 @final
 @dataclass(frozen=True)
@@ -613,8 +633,10 @@ def run_job(job: _Job) -> dict[str, Any]:
             result = _method(_rebuild(job), job.method)()
     except (Exception, SystemExit) as error:  # noqa: BLE001 - the variant's failure is recorded
         seconds = time.perf_counter() - started
-        return {"status": "error", "error": _describe(error, output), "seconds": seconds}
-    return {"status": "ok", "result": _jsonable(result), "seconds": time.perf_counter() - started}
+        described = _describe(error, output)
+        return {"status": "error", "error": described, "seconds": seconds, "host": _HOST}
+    seconds = time.perf_counter() - started
+    return {"status": "ok", "result": _jsonable(result), "seconds": seconds, "host": _HOST}
 
 
 def _method(component: Any, name: str) -> Any:
