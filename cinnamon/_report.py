@@ -35,7 +35,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
 h1 { border-bottom: 3px solid #b5651d; padding-bottom: .3rem; }
 h2 { color: #8a4a12; margin-top: 2rem; }
 table { border-collapse: collapse; font-size: .9rem; }
-th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; white-space: nowrap; }
 th { background: #fdf6ec; }
 tr.error td, tr.skipped td { color: #a33; }
 pre { background: #f6f6f6; padding: 1rem; overflow-x: auto; font-size: .85rem; }
@@ -206,7 +206,10 @@ def _table(table: Results, columns: Sequence[str]) -> str:
         cells = "".join(f"<td>{html.escape(_cell(row.get(name), name))}</td>" for name in columns)
         rows.append(f'<tr class="{status}">{cells}</tr>')
     body = "".join(rows)
-    return f'<table class="results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    table_html = (
+        f'<table class="results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    return f'<div class="picture">{table_html}</div>'  # scrolls sideways if it must
 
 
 def _section(name: str, title: str, inner: str) -> str:
@@ -216,6 +219,8 @@ def _section(name: str, title: str, inner: str) -> str:
 def _cell(value: Any, column: str = "") -> str:
     if column == "fingerprint" and isinstance(value, str):
         return value[:12]
+    if column == "run_dir" and isinstance(value, str):
+        return Path(value).name  # the folder; the whole path is in the files
     if value is None:
         return "-"
     if isinstance(value, float):

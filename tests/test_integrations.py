@@ -204,6 +204,7 @@ def test_a_sweep_is_one_tracked_run_per_variant(
     client = MlflowClient(tracking_uri=store)
     experiment = client.get_experiment_by_name("demo sweep")
     runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == len(report.rows)  # one run per variant, all in one experiment
     by_print = {run.data.tags["cinnamon.fingerprint"]: run for run in runs}
     assert set(by_print) == {row["fingerprint"] for row in report.rows}
     rates = {run.data.params["optimizer.learning_rate"] for run in runs}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import math
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = ["MLflowLogger", "MLflowLoggerConfig", "flat_params"]
 _COUNTERS = ("epoch", "batch")
 _VALUE_LIMIT = 6000  # the longest parameter value MLflow stores
 _BATCH = 100  # parameters per request; MLflow refuses more in one log_batch
+_EXPERIMENTS = threading.Lock()
 
 
 def flat_params(config: Configuration) -> dict[str, Any]:
@@ -105,10 +107,7 @@ class MLflowLogger(Callback):
     def on_fit_begin(self, logs: object = None) -> None:
         """Start an MLflow run and log the configuration's parameters."""
         client = self._client = _client(self.tracking_uri)
-        found = client.get_experiment_by_name(self.experiment)
-        experiment_id = (
-            found.experiment_id if found is not None else client.create_experiment(self.experiment)
-        )
+        experiment_id = _experiment_id(client, self.experiment)
         config = self._config()
         tags = {"cinnamon.run_dir": str(self.save_path)} if self.save_path else {}
         digest = _fingerprint(config)
@@ -196,6 +195,22 @@ def _client(tracking_uri: str | None) -> Any:
         msg = 'MLflowLogger needs MLflow; install it with: pip install "cinnamon[mlflow]"'
         raise UsageError(msg) from None
     return tracking.MlflowClient(tracking_uri=tracking_uri)
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    """The experiment's id, made if needed, once even when variants start side by side."""
+    with _EXPERIMENTS:  # threads of one process: MLflow's folder store does not lock
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return str(found.experiment_id)
+        exceptions: Any = importlib.import_module("mlflow.exceptions")
+        try:
+            return str(client.create_experiment(name))
+        except exceptions.MlflowException:  # another process made it first
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise
+            return str(found.experiment_id)
 
 
 def _text(value: Any) -> str:
