@@ -79,7 +79,9 @@ def _bundle_mermaid() -> None:
         with tarfile.open(Path(scratch) / f"mermaid-{MERMAID_VERSION}.tgz") as package:
             script = package.extractfile("package/dist/mermaid.min.js")
             licence = package.extractfile("package/LICENSE")
-            assert script is not None and licence is not None  # noqa: S101 - in the package
+            if script is None or licence is None:
+                msg = f"mermaid@{MERMAID_VERSION} has no dist/mermaid.min.js or LICENSE"
+                raise RuntimeError(msg)
             MERMAID_SCRIPT.parent.mkdir(parents=True, exist_ok=True)
             (MERMAID_SCRIPT.parent / "LICENSE").write_bytes(licence.read())
             partial = MERMAID_SCRIPT.with_suffix(".part")

@@ -60,8 +60,9 @@ class Results:
     A sweep gives one row per variant (the latest row of a variant that was run again):
     its ``index``, each varied field by its dotted path, the ``status``, each entry of
     the method's result (a result that is not a dict is the column ``result``), the
-    ``seconds`` it took, the ``host`` it ran on and its ``fingerprint``; failed and skipped variants also have
-    ``error``. A run gives one row per epoch: its ``epoch`` and the metrics logged then.
+    ``seconds`` it took, the ``host`` it ran on and its ``fingerprint``; failed and
+    skipped variants also have ``error``. A run gives one row per epoch: its ``epoch``
+    and the metrics logged then.
 
     Attributes:
         source: the file the rows were read from.
