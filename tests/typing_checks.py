@@ -19,7 +19,9 @@ from cinnamon import (
     Ref,
     RegistrationKey,
     Registry,
+    Results,
     guard,
+    results,
 )
 
 
@@ -81,3 +83,11 @@ def check_guard() -> None:
     coroutine = serve(80)
     checked = assert_type(coroutine, Coroutine[Any, Any, int])
     checked.close()  # wanted for its type only
+
+
+def check_results(path: str) -> None:
+    table = results(path)
+    assert_type(table, Results)
+    assert_type(table.where("status=ok").sort("-val_loss"), Results)
+    assert_type(table.rows, tuple[dict[str, Any], ...])
+    assert_type(table.to_csv(), str)
