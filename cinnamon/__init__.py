@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from cinnamon._runs.fingerprint import fingerprint
     from cinnamon._runs.overrides import apply_overrides
     from cinnamon._runs.pruning import HalvingPruner, MedianPruner
+    from cinnamon._runs.results import Results, results
     from cinnamon._runs.state import load_state, save_state
     from cinnamon._runs.sweep import SweepReport, sweep
     from cinnamon._runs.tune import Tuning, tune
@@ -66,6 +67,7 @@ __all__ = [
     "Registration",
     "RegistrationKey",
     "Registry",
+    "Results",
     "SweepReport",
     "Tuning",
     "Uniform",
@@ -80,6 +82,7 @@ __all__ = [
     "json_schema",
     "load_state",
     "registration",
+    "results",
     "save_state",
     "sweep",
     "tune",
@@ -110,6 +113,7 @@ _HOMES = {
     "Registration": "_core.registry",
     "RegistrationKey": "_core.key",
     "Registry": "_registry",
+    "Results": "_runs.results",
     "SweepReport": "_runs.sweep",
     "Tuning": "_runs.tune",
     "Uniform": "_core.space",
@@ -123,6 +127,7 @@ _HOMES = {
     "json_schema": "_files.schema",
     "load_state": "_runs.state",
     "registration": "_core.marks",
+    "results": "_runs.results",
     "save_state": "_runs.state",
     "sweep": "_runs.sweep",
     "tune": "_runs.tune",

@@ -12,6 +12,7 @@ Run it declared in a file with::
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
 import secrets
@@ -211,7 +212,9 @@ class Trainer(Component):
         callbacks: the callback (often a :class:`~cinnamon.CallbackPipeline`) that
             :meth:`run` sets up and fits with.
         run_dir: the folder :meth:`run` writes to; ``None`` makes a fresh one under
-            ``runs/`` in the working folder for each run.
+            ``run_root`` for each run.
+        run_root: the folder fresh run folders go under, relative to the working
+            folder or absolute (on a cluster: a folder every worker shares).
 
     Attributes:
         stop_training: set to ``True`` (by a callback) to stop after the current epoch.
@@ -234,6 +237,7 @@ class Trainer(Component):
         epochs: int = 20,
         callbacks: Callback | None = None,
         run_dir: str | None = None,
+        run_root: str = "runs",
     ) -> None:
         if model.n_features != data.n_features:  # built by hand: no condition checked it
             msg = _feature_mismatch(model.n_features, data.n_features)
@@ -247,6 +251,7 @@ class Trainer(Component):
         self.epochs = epochs
         self.callbacks = callbacks
         self.run_dir = run_dir
+        self.run_root = run_root
         self.stop_training = False
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
@@ -264,7 +269,8 @@ class Trainer(Component):
         are set up with this trainer and the folder for the fit, and cleared after it.
 
         Returns:
-            The fit's summary (see :meth:`fit`) with the run folder as ``run_dir``.
+            The fit's summary (see :meth:`fit`) with the run folder, as an absolute
+            path, as ``run_dir``.
         """
         folder = self._make_run_dir()
         self._save_config(folder)
@@ -276,7 +282,7 @@ class Trainer(Component):
         finally:
             if callbacks is not None:
                 callbacks.clear()
-        summary["run_dir"] = str(folder)
+        summary["run_dir"] = str(folder.absolute())
         return summary
 
     @guard("fit")
@@ -350,21 +356,21 @@ class Trainer(Component):
         self.optimizer.load_state_dict(state["optimizer"])
 
     def _make_run_dir(self) -> Path:
-        return make_run_dir(self.run_dir)
+        return make_run_dir(self.run_dir, self.run_root)
 
     def _save_config(self, folder: Path) -> None:
         save_config(self, folder)
 
 
-def make_run_dir(run_dir: str | None) -> Path:
-    """The run folder: ``run_dir`` (made if needed), or a fresh one under ``runs/``."""
+def make_run_dir(run_dir: str | None, run_root: str | os.PathLike[str] = "runs") -> Path:
+    """The run folder: ``run_dir`` (made if needed), or a fresh one under ``run_root``."""
     if run_dir is not None:
         folder = Path(run_dir)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
     while True:  # a clash needs two runs in one second drawing the same 24 bits
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-        folder = Path("runs") / name
+        folder = Path(run_root) / name
         try:
             folder.mkdir(parents=True)
         except FileExistsError:
@@ -439,10 +445,15 @@ class TrainerConfig(Configuration, component=Trainer):
         None, description="the callbacks of the fit (often a CallbackPipeline)"
     )
     run_dir: str | None = Param(
-        None, description="the run folder (default: a fresh one under runs/)", min_length=1
+        None, description="the run folder (default: a fresh one under run_root)", min_length=1
+    )
+    run_root: str = Param(
+        "runs",
+        description="where fresh run folders go (absolute: shared storage for a cluster)",
+        min_length=1,
     )
 
-    @field_validator("run_dir")
+    @field_validator("run_dir", "run_root")
     @classmethod
     def _stays_below(cls, run_dir: str | None) -> str | None:
         # A configuration may come from someone else's file: it must not send the

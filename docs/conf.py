@@ -10,6 +10,11 @@ not by Sphinx; Sphinx only lays them out.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -43,6 +48,49 @@ myst_heading_anchors = 3
 # The diagrams keep their own proportions instead of a fixed height.
 mermaid_height = "auto"
 
+# -- Mermaid, offline -----------------------------------------------------------------
+# sphinxcontrib-mermaid loads its script from a CDN as an ES module, which an offline
+# reader cannot fetch and which Chromium refuses to import from a file:// page anyway.
+# The build copies the classic (non-module) script of the npm package into _static
+# instead, and each page with a diagram loads it with a few lines that start it.
+MERMAID_VERSION = "11.12.1"
+STATIC = Path(__file__).resolve().parent / "_static"
+MERMAID_SCRIPT = STATIC / "mermaid" / f"mermaid-{MERMAID_VERSION}.min.js"
+
+
+def _bundle_mermaid() -> None:
+    """Copy mermaid.min.js (and its licence) from the npm registry's package, once."""
+    if MERMAID_SCRIPT.is_file():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        msg = (
+            "the docs bundle Mermaid from the npm registry and need npm for that "
+            "(apt-get install npm); or put mermaid.min.js at " + str(MERMAID_SCRIPT)
+        )
+        raise RuntimeError(msg)
+    with tempfile.TemporaryDirectory(prefix="cinnamon-docs-") as scratch:
+        subprocess.run(  # noqa: S603 - a fixed command
+            [npm, "pack", f"mermaid@{MERMAID_VERSION}", "--silent", "--pack-destination", scratch],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        with tarfile.open(Path(scratch) / f"mermaid-{MERMAID_VERSION}.tgz") as package:
+            script = package.extractfile("package/dist/mermaid.min.js")
+            licence = package.extractfile("package/LICENSE")
+            if script is None or licence is None:
+                msg = f"mermaid@{MERMAID_VERSION} has no dist/mermaid.min.js or LICENSE"
+                raise RuntimeError(msg)
+            MERMAID_SCRIPT.parent.mkdir(parents=True, exist_ok=True)
+            (MERMAID_SCRIPT.parent / "LICENSE").write_bytes(licence.read())
+            partial = MERMAID_SCRIPT.with_suffix(".part")
+            partial.write_bytes(script.read())
+            partial.replace(MERMAID_SCRIPT)  # whole or absent, never half a script
+
+
+_bundle_mermaid()
+
 # -- API reference --------------------------------------------------------------------
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
@@ -59,7 +107,7 @@ napoleon_use_ivar = True
 # -- HTML -----------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"cinnamon {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
 
 # -- Keeping the API page honest ------------------------------------------------------
 # Every public name must have an entry in the API reference: a name added to
@@ -97,7 +145,32 @@ def _skip_package_docstring(
         lines.clear()
 
 
+def _offline_mermaid(
+    app: Sphinx, _pagename: str, _template: str, _context: dict[str, Any], doctree: Any
+) -> None:
+    from sphinxcontrib.mermaid import mermaid  # noqa: PLC0415 - the extension's node
+
+    if doctree is None or doctree.next_node(mermaid) is None:
+        return
+    app.add_js_file(f"mermaid/{MERMAID_SCRIPT.name}")
+    app.add_js_file(None, body=_START_MERMAID)
+
+
+# Mermaid draws every <pre class="mermaid"> once the page has loaded.
+_START_MERMAID = (
+    "document.addEventListener('DOMContentLoaded', () => {"
+    " mermaid.initialize({startOnLoad: false});"
+    " mermaid.run({querySelector: 'pre.mermaid'}); });"
+)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    # Drop the extension's own loader (it imports the script from a CDN); keep its
+    # directive and markup, and load the bundled script instead.
+    for listener in list(app.events.listeners.get("html-page-context", [])):
+        if getattr(listener.handler, "__module__", "") == "sphinxcontrib.mermaid":
+            app.disconnect(listener.id)
+    app.connect("html-page-context", _offline_mermaid)
     app.connect("env-check-consistency", _check_api_coverage)
     app.connect("autodoc-process-docstring", _skip_package_docstring)
     return {"parallel_read_safe": True}

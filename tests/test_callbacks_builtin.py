@@ -130,7 +130,7 @@ def test_hand_made_callbacks_obey_the_configuration_constraints(make: Any, match
 
 def test_progress_bar_prints_a_line_per_epoch_when_not_on_a_terminal() -> None:
     stream = io.StringIO()
-    bar = ProgressBar(width=10, stream=stream)
+    bar = ProgressBar(width=10, stream=stream, eta=False)
     bar.setup(component=Host(epochs=4))
     fit(bar, [{"epoch": 1, "loss": 0.5, "val_loss": 0.25}, {"epoch": 2, "loss": 0.123456}])
     assert stream.getvalue() == (
@@ -143,7 +143,7 @@ def test_progress_bar_redraws_one_line_in_place_on_a_terminal(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     stream = TTY()
-    bar = ProgressBar(width=4, stream=stream)
+    bar = ProgressBar(width=4, stream=stream, eta=False)
     bar.setup(component=Host(epochs=2))
     fit(bar, [{"epoch": 1, "loss": 0.5, "val_loss": 2.0}, {"epoch": 2, "loss": 0.25}])
     first = "epoch 1/2 [##..] loss=0.5 val_loss=2"
@@ -156,7 +156,7 @@ def test_progress_bar_redraws_one_line_in_place_on_a_terminal(
 def test_progress_bar_advances_with_batches_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     stream = TTY()
-    bar = ProgressBar(width=8, batches=True, stream=stream)
+    bar = ProgressBar(width=8, batches=True, stream=stream, eta=False)
     bar.setup(component=Host(epochs=2, batches_per_epoch=2))
     bar.run("on_fit_begin")
     bar.run("on_epoch_begin")
@@ -173,7 +173,7 @@ def test_progress_bar_advances_with_batches_on_a_terminal(monkeypatch: pytest.Mo
 
 def test_progress_bar_shows_no_batches_when_not_on_a_terminal() -> None:
     stream = io.StringIO()
-    bar = ProgressBar(width=2, batches=True, stream=stream)
+    bar = ProgressBar(width=2, batches=True, stream=stream, eta=False)
     bar.setup(component=Host(epochs=1, batches_per_epoch=2))
     bar.run("on_fit_begin")
     bar.run("on_batch_end", {"batch": 1, "loss": 1.0})
@@ -184,21 +184,21 @@ def test_progress_bar_shows_no_batches_when_not_on_a_terminal() -> None:
 
 def test_progress_bar_shows_the_chosen_metrics_with_the_chosen_precision() -> None:
     stream = io.StringIO()
-    bar = ProgressBar(metrics=["val_loss", "missing"], precision=2, stream=stream)
+    bar = ProgressBar(metrics=["val_loss", "missing"], precision=2, stream=stream, eta=False)
     fit(bar, [{"loss": 1.0, "val_loss": 0.123456, "note": "x"}])
     assert stream.getvalue() == "epoch 1 val_loss=0.12\n"
 
 
 def test_progress_bar_without_totals_counts_epochs_and_shows_every_metric() -> None:
     stream = io.StringIO()
-    bar = ProgressBar(stream=stream)
+    bar = ProgressBar(stream=stream, eta=False)
     bar.setup(component=object())
     fit(bar, [{"loss": 2.0, "step": 10}, {"loss": 1.0, "step": 20}])
     assert stream.getvalue() == "epoch 1 loss=2 step=10\nepoch 2 loss=1 step=20\n"
 
 
 def test_progress_bar_writes_to_stderr_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    fit(ProgressBar(), [{"epoch": 1, "loss": 0.5}])
+    fit(ProgressBar(eta=False), [{"epoch": 1, "loss": 0.5}])
     captured = capsys.readouterr()
     assert captured.err == "epoch 1 loss=0.5\n"
     assert captured.out == ""
@@ -207,7 +207,7 @@ def test_progress_bar_writes_to_stderr_by_default(capsys: pytest.CaptureFixture[
 def test_progress_bar_ends_its_line_when_the_fit_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     stream = TTY()
-    bar = ProgressBar(stream=stream)
+    bar = ProgressBar(stream=stream, eta=False)
     bar.run("on_fit_begin")
     bar.run("on_epoch_end", {"loss": 1.0})
     bar.run("on_fit_exception", RuntimeError("boom"))

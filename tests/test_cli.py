@@ -178,7 +178,7 @@ def test_run_builds_runs_and_writes_the_run_folder(project: Path) -> None:
         "run", "demo:trainer", "--config", "configs/demo.toml", "epochs=1", cwd=project
     )
     assert default.returncode == 0, default.stderr
-    assert json.loads(default.stdout)["run_dir"].startswith("runs")
+    assert Path(json.loads(default.stdout)["run_dir"]).parent == project / "runs"
     assert len(list((project / "runs").iterdir())) == 1
 
 
@@ -456,14 +456,16 @@ def test_two_definitions_of_one_key_name_both_files_and_lines(project: Path) -> 
         "show", "demo:trainer", "-c", "configs/demo.toml", "-c", "rival.toml", cwd=project
     )
     assert result.returncode == 1
+    lines = (project / "configs" / "demo.toml").read_text().splitlines()
+    line = lines.index('[registrations."demo:trainer"]') + 1
     assert result.stderr.startswith(
         "error: rival.toml:2: registrations.\"demo:trainer\": 'demo:trainer' is declared "
-        "differently in configs/demo.toml (line 10) too, and neither file extends the other"
+        f"differently in configs/demo.toml (line {line}) too, and neither file extends the other"
     )
     assert "--layer" in result.stderr
     (project / "pyproject.toml").write_text('[tool.cinnamon]\nconfigs = ["rival.toml"]\n')
     clash = cinnamon("list", "-c", "configs/demo.toml", cwd=project)
-    assert 'configs/demo.toml:10: registrations."demo:trainer"' in clash.stderr
+    assert f'configs/demo.toml:{line}: registrations."demo:trainer"' in clash.stderr
     assert "declared differently in rival.toml (line 2)" in clash.stderr
 
 
@@ -499,7 +501,7 @@ def test_environment_variables_in_files_and_overrides(project: Path) -> None:
     values = {"CINNAMON_TEST_EPOCHS": "4", "CINNAMON_TEST_RUNS": "here"}
     result = cinnamon("show", "demo:trainer", "-c", "env.toml", cwd=project, env=values)
     assert "├─ epochs: int = 4 *" in result.stdout, result.stderr
-    assert "└─ run_dir: str | None = 'here/env' *" in result.stdout
+    assert "├─ run_dir: str | None = 'here/env' *" in result.stdout
     defaulted = cinnamon(
         "show", "demo:trainer", "-c", "env.toml", cwd=project, env={"CINNAMON_TEST_EPOCHS": "4"}
     )
@@ -767,7 +769,9 @@ def test_run_help_lists_every_field_of_the_tree(project: Path) -> None:
         rows["callbacks.components[3].patience"]
         == "int = 3 epochs without improvement before stopping"
     )
-    assert rows["run_dir"] == "str | None = None the run folder (default: a fresh one under runs/)"
+    assert (
+        rows["run_dir"] == "str | None = None the run folder (default: a fresh one under run_root)"
+    )
     show = cinnamon("show", "demo:optimizer", "-c", "configs/demo.toml", "-h", cwd=project)
     assert show.stdout.endswith(
         "  learning_rate  float = 0.01  the step size\n"

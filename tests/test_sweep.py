@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,7 +82,9 @@ def test_the_local_process_pool_runs_every_variant(registry: Registry, tmp_path:
             "status",
             "result",
             "seconds",
+            "host",
         ]
+        assert row["host"] == socket.gethostname()
         variant = grid.variant(row["index"])
         assert row["overrides"] == dict(variant.overrides)
         assert row["fingerprint"] == fingerprint(variant.resolve())

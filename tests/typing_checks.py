@@ -21,9 +21,11 @@ from cinnamon import (
     Ref,
     RegistrationKey,
     Registry,
+    Results,
     Tuning,
     Uniform,
     guard,
+    results,
     tune,
 )
 
@@ -97,3 +99,11 @@ def check_tune(registry: Registry) -> None:
     rng = random.Random(0)  # noqa: S311 - a seeded draw, not a secret
     assert_type(Uniform(0.0, 1.0).sample(rng), float)
     assert_type(IntRange(1, 3).sample(rng), int)
+
+
+def check_results(path: str) -> None:
+    table = results(path)
+    assert_type(table, Results)
+    assert_type(table.where("status=ok").sort("-val_loss"), Results)
+    assert_type(table.rows, tuple[dict[str, Any], ...])
+    assert_type(table.to_csv(), str)

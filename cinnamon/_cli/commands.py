@@ -65,6 +65,25 @@ def _method(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _run_root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--run-root",
+        metavar="DIR",
+        help="set the run_root field (where run folders go), made absolute here",
+    )
+
+
+def _add_run_root(arguments: argparse.Namespace) -> None:
+    """Turn ``--run-root`` into an override, absolute from where the command runs.
+
+    Absolute, so that workers on other machines (or in other folders) write beneath
+    the same folder: on a cluster, one every worker shares.
+    """
+    if arguments.run_root:
+        folder = Path(arguments.run_root).expanduser().absolute()
+        arguments.overrides = [*arguments.overrides, f"run_root={json.dumps(str(folder))}"]
+
+
 def check_method_name(name: str) -> None:
     """Refuse a ``--method`` that is not the name of a public method."""
     if not name.isidentifier() or name.startswith("_"):
@@ -211,6 +230,7 @@ def add_run(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="empty a run_dir that already holds files before running",
     )
+    _run_root_option(run)
     _field_help(run)
     run.set_defaults(command="run", handler=run_run, field_help=True)
 
@@ -219,6 +239,7 @@ def run_run(arguments: argparse.Namespace, out: Output) -> int:
     from cinnamon._core.key import RegistrationKey  # noqa: PLC0415
     from cinnamon._core.resolve import compile_plan  # noqa: PLC0415
 
+    _add_run_root(arguments)
     session = Session(arguments)
     tree = session.tree(arguments, arguments.overrides)
     _claim_run_dir(tree, resume=arguments.resume, overwrite=arguments.overwrite)
@@ -348,6 +369,7 @@ def add_sweep(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--retry-errors", action="store_true", help="run again variants recorded with an error"
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _run_root_option(sweep)
     _field_help(sweep)
     sweep.set_defaults(command="sweep", handler=run_sweep, field_help=True, axes=True)
 
@@ -357,6 +379,7 @@ def run_sweep(arguments: argparse.Namespace, out: Output) -> int:
     from cinnamon._runs.sweep import sweep  # noqa: PLC0415 - keeps `--help` fast
 
     check_method_name(arguments.method)
+    _add_run_root(arguments)
     session = Session(arguments)
     key = session.key(arguments.key)
     tree = session.base(key)  # a missing reference fails here, with its file and line

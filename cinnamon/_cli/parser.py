@@ -21,6 +21,7 @@ from cinnamon._cli.commands import (
     add_sweep,
     add_validate,
 )
+from cinnamon._cli.experiments import add_pictures, add_results
 from cinnamon._cli.tune import add_tune
 
 __all__ = ["COMMANDS", "build_parser", "subparser"]
@@ -35,6 +36,8 @@ COMMANDS: tuple[Callable[[Any, list[argparse.ArgumentParser]], None], ...] = (
     add_tune,
     add_graph,
     add_schema,
+    add_results,
+    add_pictures,
     add_completion,
 )
 

@@ -16,7 +16,10 @@ from cinnamon._files.dump import dump
 from cinnamon._runs.worker import Job, run_job
 from cinnamon.errors import UsageError
 
-__all__ = ["Pool", "mp_context"]
+__all__ = ["WORKER_TIMEOUT", "Pool", "mp_context"]
+
+#: How long a sweep on a Dask cluster waits for a first worker before it gives up.
+WORKER_TIMEOUT = 30.0
 
 
 @final
@@ -107,6 +110,17 @@ class Pool:
 
     @classmethod
     def _from_client(cls, client: Any, *, owned: bool) -> Pool:
+        try:  # tasks sent to a cluster without workers would wait for ever
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except (TimeoutError, OSError):
+            address = getattr(client.scheduler, "address", None) or "the scheduler"
+            msg = (
+                f"the Dask cluster at {address} has no workers (none joined within "
+                f"{WORKER_TIMEOUT:g} s): start some with `dask worker {address}`"
+            )
+            if owned:
+                client.close()
+            raise UsageError(msg) from None
         threads = sum(client.nthreads().values()) or _cpus()
         executor = client.get_executor(pure=False)
         pool = cls(executor, workers=threads, owned=False, client=client if owned else None)

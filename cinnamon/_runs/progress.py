@@ -47,7 +47,14 @@ class Progress:
         filled = round(20 * self.done / total) if total else 20
         parts = [f"sweep [{'#' * filled}{'.' * (20 - filled)}] {self.done}/{total}"]
         parts += [f"{name} {count}" for name, count in self.counts.items() if count]
-        parts.append(_duration(time.perf_counter() - self.started))
+        elapsed = time.perf_counter() - self.started
+        parts.append(_duration(elapsed))
+        ran = self.done - self.counts["recorded"]  # those found recorded took no time
+        if ran and elapsed > 0:
+            pace = elapsed / ran
+            parts.append(f"{pace:.3g} s/variant" if pace >= 1 else f"{1 / pace:.3g} variants/s")
+            if total > self.done:
+                parts.append(f"eta {_duration(pace * (total - self.done))}")
         line = "  ".join(parts)
         line = line[: max(shutil.get_terminal_size().columns - 1, 1)]
         self.stream.write("\r" + line + " " * max(self.width - len(line), 0))

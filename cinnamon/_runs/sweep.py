@@ -94,7 +94,8 @@ def sweep(
     Invalid ones are recorded as ``skipped`` with the reason and never run. Each
     variant's outcome is appended to ``results`` (JSON Lines) as soon as it arrives:
     its ``fingerprint``, ``index``, ``overrides``, ``method``, ``status`` (``ok``,
-    ``error`` or ``skipped``), ``result``, ``error`` or ``reason``, and ``seconds``.
+    ``error`` or ``skipped``), ``result``, ``error`` or ``reason``, ``seconds``, and the
+    ``host`` (the name of the machine it ran on) of each variant that ran.
     A variant that raises is recorded and the sweep goes on. Variants already in the
     file (the same fingerprint and method) are not run again, so running an
     interrupted sweep again resumes it.
@@ -106,7 +107,8 @@ def sweep(
             JSON (anything JSON cannot hold as its ``repr``).
         executor: where variants run. ``None`` or ``"local"``: a process pool made for
             the sweep (remade if a worker dies). ``"dask"``: the Dask scheduler at
-            ``address`` (needs ``cinnamon[dask]``). Or any
+            ``address`` (needs ``cinnamon[dask]``; a cluster that has no worker after
+            :data:`~cinnamon._runs.pool.WORKER_TIMEOUT` seconds is an error). Or any
             :class:`concurrent.futures.Executor`, or a ``distributed.Client``; those
             are used as they are and not shut down.
         workers: the size of the local process pool (default: one per CPU).
@@ -325,6 +327,8 @@ class _Runner:
             row["error"] = outcome["error"]
         seconds = outcome.get("seconds")
         row["seconds"] = time.perf_counter() - task.started if seconds is None else seconds
+        if "host" in outcome:  # the machine it ran on: its files are there
+            row["host"] = outcome["host"]
         self._finish(row)
 
     def _finish(self, row: dict[str, Any]) -> None:

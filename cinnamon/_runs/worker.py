@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import socket
 import time
 import traceback
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from cinnamon.errors import UsageError
 __all__ = ["TAIL", "Job", "describe_error", "jsonable", "run_job"]
 
 TAIL = 4000  # characters of traceback and captured output kept with an error
+_HOST = socket.gethostname()  # recorded with each outcome: its files are on that machine
 
 
 @final
@@ -52,8 +54,10 @@ def run_job(job: Job) -> dict[str, Any]:
             result = _method(_rebuild(job), job.method)()
     except (Exception, SystemExit) as error:  # noqa: BLE001 - the variant's failure is recorded
         seconds = time.perf_counter() - started
-        return {"status": "error", "error": describe_error(error, output), "seconds": seconds}
-    return {"status": "ok", "result": jsonable(result), "seconds": time.perf_counter() - started}
+        described = describe_error(error, output)
+        return {"status": "error", "error": described, "seconds": seconds, "host": _HOST}
+    seconds = time.perf_counter() - started
+    return {"status": "ok", "result": jsonable(result), "seconds": seconds, "host": _HOST}
 
 
 def _method(component: Any, name: str) -> Any:

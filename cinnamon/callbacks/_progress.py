@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from cinnamon._core.configuration import Configuration, Param
@@ -20,12 +22,15 @@ __all__ = ["ProgressBar", "ProgressBarConfig"]
 
 
 class ProgressBar(Callback):
-    """A text progress bar of the epochs, with the latest metrics, on stderr.
+    """A text progress bar of the epochs, with the latest metrics, the rate and the ETA, on stderr.
 
-    On a terminal the bar is one line redrawn in place with a carriage return, advancing with each
-    batch when ``batches`` is set. Otherwise (a log file, a CI job) it prints one line
-    per epoch. The totals come from the host's ``epochs`` and ``batches_per_epoch``
-    attributes when it has them; without them the bar shows counts only.
+    On a terminal (or in a Jupyter notebook) the bar is one line redrawn in place with
+    a carriage return, advancing with each batch when ``batches`` is set. Otherwise (a
+    log file, a CI job) it prints one line per epoch. The totals come from the host's
+    ``epochs`` and ``batches_per_epoch`` attributes when it has them; without them the
+    bar shows counts only. With ``eta``, each line ends with the rate (seconds per
+    epoch, or batches per second while batches are shown) and, when the number of
+    epochs is known, the time left at that pace (an upper bound if the fit stops early).
 
     Args:
         width: the bar's width in characters.
@@ -33,7 +38,10 @@ class ProgressBar(Callback):
         metrics: the metrics to show, in order; ``None`` shows every entry of the logs
             except the counters ``epoch`` and ``batch``.
         precision: significant digits of the numbers shown.
+        eta: show the rate and the estimated time left.
+        quiet: show nothing (to silence a bar that a configuration file declares).
         stream: where to write; by default ``sys.stderr`` at the time of writing.
+        clock: the clock to read, in seconds; :func:`time.perf_counter` by default.
     """
 
     def __init__(
@@ -43,14 +51,23 @@ class ProgressBar(Callback):
         metrics: list[str] | None = None,
         precision: int = 4,
         stream: TextIO | None = None,
+        *,
+        eta: bool = True,
+        quiet: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         # Hand-made callbacks are held to the same constraints as configured ones.
-        ProgressBarConfig(width=width, batches=batches, metrics=metrics, precision=precision)
+        ProgressBarConfig(
+            width=width, batches=batches, metrics=metrics, precision=precision, eta=eta, quiet=quiet
+        )
         self.width = width
         self.batches = batches
         self.metrics = None if metrics is None else tuple(metrics)
         self.precision = precision
         self.stream = stream
+        self.eta = eta
+        self.quiet = quiet
+        self.clock = time.perf_counter if clock is None else clock
         self._reset()
 
     def _reset(self) -> None:
@@ -61,21 +78,23 @@ class ProgressBar(Callback):
         self._shown: dict[str, Any] = {}
         self._live = False  # redrawing in place on a terminal
         self._drawn = 0  # length of the line on screen, to blank out what a redraw leaves
+        self._started = self._epoch_started = self.clock()
 
     def on_fit_begin(self, logs: object = None) -> None:
         """Read the totals from the host and decide between redrawing and printing."""
         self._reset()
         self._epochs = _count(getattr(self.component, "epochs", None))
         self._per_epoch = _count(getattr(self.component, "batches_per_epoch", None))
-        self._live = _is_terminal(self._stream())
+        self._live = _is_terminal(self._stream()) or self._in_notebook()
 
     def on_epoch_begin(self, logs: object = None) -> None:
         """Start counting the batches of a new epoch."""
         self._batch = 0
+        self._epoch_started = self.clock()
 
     def on_batch_end(self, logs: object = None) -> None:
         """Redraw with the batch's metrics, if batches are shown on a terminal."""
-        if not (self.batches and self._live):
+        if not (self.batches and self._live) or self.quiet:
             return
         metrics = _metrics(logs)
         self._batch += 1
@@ -84,6 +103,8 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, logs: object = None) -> None:
         """Show the epoch's metrics: redraw the line, or print a new one."""
+        if self.quiet:
+            return
         metrics = _metrics(logs)
         self._epoch = _epoch_of(metrics, self._epoch + 1)
         self._shown = dict(metrics)
@@ -118,7 +139,39 @@ class ProgressBar(Callback):
         parts += [
             f"{name}={self._number(self._shown[name])}" for name in names if name in self._shown
         ]
+        if self.eta:
+            parts.append(self._timing(epoch, batch))
         return " ".join(parts)
+
+    def _timing(self, epoch: int, batch: int | None) -> str:
+        """The rate so far and, with a known total, the time left at that rate."""
+        now = self.clock()
+        if batch is not None:  # within an epoch: batches per second of this epoch
+            spent = now - self._epoch_started
+            rate = f"{batch / spent:.3g} batch/s" if spent > 0 else "- batch/s"
+            done = epoch - 1 + _fraction(batch, self._per_epoch)
+        else:
+            spent = (now - self._started) / max(epoch, 1)
+            rate = f"{spent:.3g} s/epoch"
+            done = float(epoch)
+        total = self._epochs
+        if not total or done <= 0:
+            return f"| {rate}"
+        left = (now - self._started) * max(total - done, 0.0) / done
+        return f"| {rate} eta {ProgressBar._duration(left)}"
+
+    @staticmethod
+    def _duration(seconds: float) -> str:
+        if seconds < 60:  # noqa: PLR2004 - a minute
+            return f"{seconds:.1f} s"
+        minutes, rest = divmod(round(seconds), 60)
+        if minutes < 60:  # noqa: PLR2004 - an hour
+            return f"{minutes} min {rest:02d} s"
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+
+    def _in_notebook(self) -> bool:
+        """Whether the stream is a Jupyter kernel's, which redraws lines as a terminal does."""
+        return type(self._stream()).__module__.startswith("ipykernel")
 
     def _number(self, value: Any) -> str:
         if isinstance(value, float):
@@ -169,3 +222,5 @@ class ProgressBarConfig(Configuration, component=ProgressBar):
         None, description="the metrics to show, in order (default: all of them)"
     )
     precision: int = Param(4, description="significant digits of the numbers", ge=1, le=17)
+    eta: bool = Param(default=True, description="show the rate and the estimated time left")
+    quiet: bool = Param(default=False, description="show nothing at all")
