@@ -39,7 +39,7 @@ from cinnamon._core.explain import (
 )
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.registry import BaseRegistry, Registration, make_registration
-from cinnamon._core.tree import TreePath, Walk, join, run
+from cinnamon._core.tree import DEEP, TreePath, Walk, join, run
 from cinnamon._files.formats import (
     FORMATS,
     Document,
@@ -280,7 +280,7 @@ def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
 class _Loader:
     """Reads files into registrations, for one call of :func:`load` or :func:`loads`."""
 
-    __slots__ = ("aliases", "allow", "names", "registered", "registry")
+    __slots__ = ("aliases", "allow", "configs", "names", "registered", "registry")
 
     def __init__(
         self, registry: BaseRegistry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
@@ -295,6 +295,7 @@ class _Loader:
             raise UsageError(msg)
         self.aliases: Mapping[str, Any] = aliases or {}
         self.names: dict[str, Any] = {}  # every class name looked up so far
+        self.configs: dict[str, type[Configuration]] = {}  # those that name configurations
         self.registered: dict[str, list[Any]] | None = None
 
     def register(self, root: Document, *, replace: bool) -> list[RegistrationKey]:
@@ -428,7 +429,61 @@ class _Loader:
     # -- entries and values --
 
     def _registration(self, entry: _Entry) -> Registration:
+        try:
+            return self._quick(entry)
+        except Exception:  # noqa: BLE001 - the careful reading below says what is wrong
+            return self._careful(entry)
 
+    def _quick(self, entry: _Entry) -> Registration:
+        """Read an entry written in the common forms, without tracking paths.
+
+        Loading spends most of its time here, so this reads plain values, lists, tables,
+        ``@config`` and ``@ref`` by recursion and keeps no path; anything else, and every
+        problem, raises, and :meth:`_careful` reads the entry again to say what and where.
+        """
+        data = entry.data
+        cls = self.configs.get(data["config"]) or self._configuration(data["config"])
+        component = None
+        if "component" in data:
+            component = self._class(data["component"], "component", _NOWHERE, ())
+        values = {}
+        quick = self._quick_value
+        for name, raw in data.get("fields", {}).items():
+            if name[:1] == "@":  # a directive or an escaped name: read carefully
+                raise _Careful
+            values[name] = quick(raw, 0) if isinstance(raw, (dict, list)) else raw
+        return make_registration(cls(**values), entry.key, component, data.get("description"))
+
+    def _quick_value(self, raw: Any, depth: int) -> Any:
+        if depth > DEEP:
+            raise _Careful
+        quick = self._quick_value
+        kind = type(raw)
+        if kind is list:
+            return [
+                quick(item, depth + 1) if isinstance(item, (dict, list)) else item for item in raw
+            ]
+        if kind is not dict:  # a subclass of dict or list
+            raise _Careful
+        if "@ref" in raw:
+            return self._reference(raw, _NOWHERE, TreePath(None, ""))
+        values = {}
+        cls = None
+        for key, item in raw.items():
+            if key[:1] == "@":
+                if key != "@config":
+                    raise _Careful
+                cls = self.configs.get(item) or self._configuration(item)
+            else:
+                values[key] = quick(item, depth + 1) if isinstance(item, (dict, list)) else item
+        return values if cls is None else cls(**values)
+
+    def _configuration(self, name: Any) -> type[Configuration]:
+        found: type[Configuration] = self._class(name, "configuration", _NOWHERE, ())
+        self.configs[name] = found
+        return found
+
+    def _careful(self, entry: _Entry) -> Registration:
         data = entry.data
         if "config" not in data:
             reason = 'the entry names no configuration class; add config = "Name"'
@@ -698,6 +753,21 @@ class _Loader:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+class _Careful(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by the quick reading of an entry: read this one carefully."""
+
+
+@final
+class _Nowhere:
+    """The place of the quick reading, which never reports an error itself."""
+
+    def fail(self, reason: str, parts: Parts) -> DeclarationError:  # noqa: ARG002 - Place's
+        raise _Careful
+
+
+_NOWHERE = _Nowhere()
 
 
 def _declares_variants(raw: Any) -> bool:
