@@ -12,7 +12,7 @@ from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.resolve import registration_of
 from cinnamon._files.dump import dump
-from cinnamon._runs.worker import Job, run_job
+from cinnamon._runs.worker import Job, run_jobs
 from cinnamon.errors import UsageError
 
 __all__ = ["Pool", "mp_context"]
@@ -23,7 +23,8 @@ class Pool:
     """The executor that variants run on, and how to talk to it.
 
     Attributes:
-        depth: how many variants to keep in flight (enough to keep every worker busy).
+        depth: how many chunks of variants to keep in flight (enough to keep every
+            worker busy).
         inline: the executor runs in this process (threads), so jobs carry the tree.
         capture: each job runs alone in its process, so its output can be captured.
     """
@@ -122,10 +123,11 @@ class Pool:
         allow = import_roots(tree)
         return Job(method, str(root), digest, text=text, allow=allow, capture=self.capture)
 
-    def submit(self, job: Job) -> cf.Future[dict[str, Any]]:
+    def submit(self, jobs: tuple[Job, ...]) -> cf.Future[list[dict[str, Any]]]:
+        """Run a chunk of jobs in one worker; the future holds one outcome per job."""
         if self._executor is None:
             self._executor = cf.ProcessPoolExecutor(self._workers, mp_context=mp_context())
-        return self._executor.submit(run_job, job)
+        return self._executor.submit(run_jobs, jobs)
 
     def restart(self) -> bool:
         """Replace a broken pool with a new one; ``False`` if the pool is not ours."""
