@@ -280,7 +280,7 @@ def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
 class _Loader:
     """Reads files into registrations, for one call of :func:`load` or :func:`loads`."""
 
-    __slots__ = ("aliases", "allow", "configs", "names", "registered", "registry")
+    __slots__ = ("aliases", "allow", "configs", "keys", "names", "registered", "registry")
 
     def __init__(
         self, registry: BaseRegistry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
@@ -296,12 +296,13 @@ class _Loader:
         self.aliases: Mapping[str, Any] = aliases or {}
         self.names: dict[str, Any] = {}  # every class name looked up so far
         self.configs: dict[str, type[Configuration]] = {}  # those that name configurations
+        self.keys: dict[str, RegistrationKey] = {}  # key strings parsed so far (keys are frozen)
         self.registered: dict[str, list[Any]] | None = None
 
     def register(self, root: Document, *, replace: bool) -> list[RegistrationKey]:
         assert self.registry is not None  # noqa: S101 - only load() and loads() register
         made = self.read(root)
-        if not replace:
+        if not replace and len(self.registry):  # an empty registry holds no key twice
             for entry, registration in made:
                 if registration.key in self.registry:
                     reason = (
@@ -318,7 +319,7 @@ class _Loader:
             for raw_key, data in self._shape(document).items():
                 at = ("registrations", raw_key)
                 try:
-                    key = RegistrationKey.parse(raw_key)
+                    key = self.keys[raw_key] = RegistrationKey.parse(raw_key)
                 except InvalidKeyError as error:
                     raise document.fail(str(error), at) from None
                 if key in seen:
@@ -466,6 +467,12 @@ class _Loader:
         if kind is not dict:  # a subclass of dict or list
             raise _Careful
         if "@ref" in raw:
+            text = raw["@ref"]
+            if len(raw) == 1 and type(text) is str:  # the usual reference: parsed once
+                key = self.keys.get(text)
+                if key is None:
+                    key = self.keys[text] = RegistrationKey.parse(text)
+                return key
             return self._reference(raw, _NOWHERE, TreePath(None, ""))
         values = {}
         cls = None
