@@ -204,6 +204,35 @@ def test_a_worker_that_dies_is_recorded_and_the_pool_remade(
     assert len(lines(tmp_path / "r.jsonl")) == 6
 
 
+def test_a_chunk_the_executor_cannot_run_is_sent_again_variant_by_variant(
+    registry: Registry, tmp_path: Path
+) -> None:
+    # An executor that fails to send any chunk holding the variant a=25 (as one that
+    # cannot serialise it would): that variant's row says so, and no other's does.
+    refused: list[int] = []  # the size of each chunk refused
+
+    class Picky(cf.Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+            future: cf.Future[Any] = cf.Future()
+            if any('"a": 25,' in (job.text or "") for job in args[0]):
+                refused.append(len(args[0]))
+                future.set_exception(TypeError("cannot send a=25"))
+            else:
+                future.set_result(fn(*args, **kwargs))
+            return future
+
+    registry.register(fx.ManyConfig(), name="many")
+    report = sweep(registry, "many", executor=Picky(), results=tmp_path / "r.jsonl")
+    assert (report.ok, report.error) == (39, 1)
+    (failed,) = [row for row in report.rows if row["status"] == "error"]
+    assert failed["overrides"] == {"a": 25}
+    assert failed["error"]["type"] == "TypeError"
+    assert failed["error"]["message"] == "cannot send a=25"
+    assert len(lines(tmp_path / "r.jsonl")) == 40
+    assert refused[0] > 1  # refused in a chunk first,
+    assert refused[-1] == 1  # then alone
+
+
 def test_an_executor_passed_in_that_breaks_stops_the_sweep(
     registry: Registry, tmp_path: Path
 ) -> None:

@@ -323,15 +323,23 @@ class _Runner:
     def _collect(self, done: Iterable[cf.Future[list[dict[str, Any]]]]) -> None:
         broken: list[_Task] = []
         for future in done:
-            chunk = self.flying.pop(future)
-            outcomes = _outcomes(future, len(chunk))
-            if outcomes is None:
-                broken.extend(chunk)
-            else:
-                for task, outcome in zip(chunk, outcomes, strict=True):
-                    self._record(task, outcome)
+            self._settle(future, broken)
         if broken:
             self._recover(broken)
+
+    def _settle(self, future: cf.Future[list[dict[str, Any]]], broken: list[_Task]) -> None:
+        """Record what a finished chunk brought back; gather its tasks if the pool broke."""
+        chunk = self.flying.pop(future)
+        outcomes = _outcomes(future, len(chunk))
+        if outcomes is None:
+            broken.extend(chunk)
+        elif len(chunk) > 1 and future.exception() is not None:
+            # The executor could not run the chunk (it failed to send it, say): send
+            # each variant alone, so that what one of them did is not held against all.
+            self.waiting.extend([task] for task in chunk)
+        else:
+            for task, outcome in zip(chunk, outcomes, strict=True):
+                self._record(task, outcome)
 
     def _recover(self, broken: list[_Task]) -> None:
         """A worker died: every variant in flight failed with it. Find which one did it."""
@@ -357,13 +365,7 @@ class _Runner:
     def _collect_all(self, broken: list[_Task]) -> None:
         done, _ = cf.wait(self.flying)
         for future in done:
-            chunk = self.flying.pop(future)
-            outcomes = _outcomes(future, len(chunk))
-            if outcomes is None:
-                broken.extend(chunk)
-            else:
-                for task, outcome in zip(chunk, outcomes, strict=True):
-                    self._record(task, outcome)
+            self._settle(future, broken)
 
     def _record(self, task: _Task, outcome: Mapping[str, Any]) -> None:
         row = _row(task.fingerprint, task.index, task.overrides, self.method, outcome["status"])
