@@ -63,7 +63,7 @@ def _calibrate(case: Callable[[], object]) -> int:
 def fmt_time(seconds: float) -> str:
     """Format a duration with a unit that keeps three significant digits readable."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
+        if abs(seconds) >= scale:  # a difference of two times can be negative
             return f"{seconds / scale:8.2f} {unit}"
     return f"{seconds / 1e-9:8.1f} ns"
 
