@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import Node, NodeConfig, by_hand, by_hand_validated, count_nodes, tree_registry
-from harness import RESULTS, Result, fmt_time, measure, version
+from harness import RESULTS, Result, fmt_ratio, fmt_time, measure, version
 
 from cinnamon import Callback, CallbackPipeline, Configuration, Param, Ref, RegistrationKey, guard
 from cinnamon import Registry as CinnamonRegistry
@@ -85,7 +85,7 @@ class Row:
         """The row as every table of the run records it."""
         return Result(
             "Peers",
-            f"{self.workload} vs {self.peer}",
+            self.workload,
             self.ours or 0.0,
             self.peer,
             self.ratio,
@@ -683,7 +683,7 @@ def render(rows: list[Row]) -> str:
             )
             continue
         ratio = row.ratio
-        shown = f"{ratio:8.2f}x" if ratio is not None else f"{'-':>9}"
+        shown = f"{fmt_ratio(ratio):>9}" if ratio is not None else f"{'-':>9}"
         lines.append(
             f"{workload:<46} {_amount(row.ours, row.unit):>11}  {row.peer:<44} "
             f"{_amount(row.theirs, row.unit):>11} {shown}  {row.result().verdict}".rstrip()

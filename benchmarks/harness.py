@@ -120,6 +120,11 @@ TableRow = (
 )
 
 
+def fmt_ratio(ratio: float) -> str:
+    """Format a ratio with two decimals, or two significant digits below 0.1."""
+    return f"{ratio:.2f}x" if abs(ratio) >= 0.1 else f"{ratio:.2g}x"
+
+
 def table(title: str, rows: Sequence[TableRow]) -> str:
     """Render rows of (case, seconds, baseline name, ratio, target[, limit]) and record them.
 
@@ -133,10 +138,9 @@ def table(title: str, rows: Sequence[TableRow]) -> str:
         limit = row[5] if len(row) > 5 else None
         result = Result(title, name, seconds, baseline, ratio, target, limit)
         RESULTS.append(result)
-        shown = f"{ratio:8.2f}x" if ratio is not None else f"{'-':>9}"
-        lines.append(
-            f"{name:<46} {fmt_time(seconds):>12} {baseline:<26} {shown}  {result.verdict}".rstrip()
-        )
+        shown = fmt_ratio(ratio) if ratio is not None else "-"
+        line = f"{name:<46} {fmt_time(seconds):>12} {baseline:<26} {shown:>9}  {result.verdict}"
+        lines.append(line.rstrip())
     return "\n".join(lines)
 
 

@@ -4,7 +4,8 @@ Run: python benchmarks/run.py [NAME ...] [--quick] [--chart] [--write-docs]
 
 - NAME: benchmarks to run, like ``core`` or ``sweep`` (default: all of them).
 - ``--quick``: fewer rounds where a benchmark offers it (a first look, not a record).
-- ``--chart``: also draw every ratio of the run in docs/images/benchmark-ratios.svg.
+- ``--chart``: also draw the ratios of the run (those with a target, and every peer's)
+  in docs/images/benchmark-ratios.svg.
 - ``--write-docs``: also write the run (every table, and the summary of targets) into
   docs/performance.md, between its ``benchmarks:begin`` and ``benchmarks:end`` markers;
   it takes the whole run, so it refuses NAMEs.
@@ -27,7 +28,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from chart import Bar, svg  # noqa: E402 - after the path is set
-from harness import RESULTS, Result, fmt_time, machine  # noqa: E402
+from harness import RESULTS, Result, fmt_ratio, fmt_time, machine  # noqa: E402
 
 DOCS = ROOT / "docs" / "performance.md"
 CHART = ROOT / "docs" / "images" / "benchmark-ratios.svg"
@@ -84,7 +85,7 @@ def targets(results: list[Result]) -> str:
     lines = [f"Targets: {len(rows) - missed} met, {missed} missed"]
     for result in rows:
         shown = (
-            f"{result.ratio:.2f}x" if result.ratio is not None else fmt_time(result.amount).strip()
+            fmt_ratio(result.ratio) if result.ratio is not None else fmt_time(result.amount).strip()
         )
         lines.append(
             f"  {'met   ' if result.met else 'MISSED'}  {_group(result)}: {result.case.strip()} "
@@ -102,9 +103,13 @@ def chart(results: list[Result], subtitle: str) -> str:
             _group(result),
         )
         for result in results
-        if result.ratio is not None and result.ratio > 0
+        # Rows with a target, and every peer: rows without one can be far off scale
+        # (counting a grid next to enumerating a million tuples) and say little.
+        if result.ratio is not None
+        and result.ratio > 0
+        and (result.target is not None or result.table == "Peers")
     ]
-    return svg("cinnamon / baseline, every ratio of one run", bars, subtitle)
+    return svg("cinnamon / baseline: every target and every peer of one run", bars, subtitle)
 
 
 def _short(name: str) -> str:
@@ -127,7 +132,7 @@ def write_docs(
     table = ["| table | case | vs | result | target | |", "| --- | --- | --- | --- | --- | --- |"]
     for result in rows:
         shown = (
-            f"{result.ratio:.2f}x" if result.ratio is not None else fmt_time(result.amount).strip()
+            fmt_ratio(result.ratio) if result.ratio is not None else fmt_time(result.amount).strip()
         )
         verdict = "met" if result.met else "**missed**"
         table.append(
