@@ -4,8 +4,10 @@ Run: nox -s bench -- peers            (installs the peers; or python benchmarks/
      python benchmarks/bench_peers.py [--quick]
 
 Every row times one workload with cinnamon and with one peer, both in the same run,
-interleaved round by round, and reports the medians and their ratio ``peer /
-cinnamon`` (above 1: cinnamon is faster or smaller). The workloads:
+interleaved round by round, and reports the medians and their ratio ``cinnamon /
+peer``, as every table of ``benchmarks/`` does: below 1, cinnamon is faster (or
+smaller); a target is the highest acceptable ratio (``<= 0.2x``: at least 5x faster).
+The workloads:
 
 - tree build: a depth-5, fan-out-3 tree of 364 components, built by
   ``registry.build`` (from a registered key, whose build plan is cached after the first
@@ -24,18 +26,16 @@ cinnamon`` (above 1: cinnamon is faster or smaller). The workloads:
   holding the same configurations unregistered, per registration.
 
 A peer that cannot be installed or imported gets a row that says so ("n/a") instead of
-failing the run. The chart of the ratios is written to docs/images/benchmark-ratios.svg.
+failing the run. ``python benchmarks/run.py --chart`` draws the ratios of every table
+of the run, these included, in docs/images/benchmark-ratios.svg.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
-import importlib.metadata
 import json
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -49,15 +49,13 @@ from typing import Any, ClassVar
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import Node, NodeConfig, by_hand, by_hand_validated, count_nodes, tree_registry
-from chart import Bar, svg
-from harness import fmt_time, measure
+from harness import RESULTS, Result, fmt_ratio, fmt_time, measure, version
 
 from cinnamon import Callback, CallbackPipeline, Configuration, Param, Ref, RegistrationKey, guard
 from cinnamon import Registry as CinnamonRegistry
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CHART = ROOT / "docs" / "images" / "benchmark-ratios.svg"
 VENVS = ROOT / ".bench-venvs"
 CORE = "cinnamon-core==2.3.0"
 DEPTH, FANOUT, NODES = 5, 3, 364
@@ -73,36 +71,31 @@ class Row:
     ours: float | None
     peer: str
     theirs: float | None
-    target: float | None = None  # the least acceptable peer / cinnamon
-    target_label: str = ""
+    target: float | None = None  # the highest acceptable cinnamon / peer
     note: str = ""  # why the peer is missing
     unit: str = "s"
 
     @property
     def ratio(self) -> float | None:
-        if self.ours is None or self.theirs is None or self.ours <= 0:
+        if self.ours is None or self.theirs is None or self.theirs <= 0:
             return None
-        return self.theirs / self.ours
+        return self.ours / self.theirs
 
-    @property
-    def verdict(self) -> str:
-        ratio = self.ratio
-        if self.target is None or ratio is None:
-            return ""
-        label = self.target_label or f">= {self.target:g}x"
-        return f"{label} " + ("met" if ratio >= self.target else "MISSED")
-
-
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+    def result(self) -> Result:
+        """The row as every table of the run records it."""
+        return Result(
+            "Peers",
+            self.workload,
+            self.ours or 0.0,
+            self.peer,
+            self.ratio,
+            self.target,
+        )
 
 
 def _named(distribution: str) -> str:
     """The distribution with its installed version, if it is installed."""
-    return f"{distribution} {_version(distribution)}".rstrip()
+    return f"{distribution} {version(distribution)}".rstrip()
 
 
 def _reason(error: BaseException) -> str:
@@ -166,9 +159,9 @@ def _confection() -> Callable[[], Any]:
 
 
 TREE_PEERS = {
-    "hydra": ("hydra-core", "hydra.utils.instantiate", _hydra, 100.0),
-    "fiddle": ("fiddle", "fdl.build", _fiddle, 5.0),
-    "confection": ("confection", "registry.resolve", _confection, 10.0),
+    "hydra": ("hydra-core", "hydra.utils.instantiate", _hydra, 0.01),
+    "fiddle": ("fiddle", "fdl.build", _fiddle, 0.2),
+    "confection": ("confection", "registry.resolve", _confection, 0.1),
 }
 
 
@@ -263,7 +256,7 @@ def core_python() -> Path | str:
 
 
 def _core_python() -> Path:
-    pydantic = _version("pydantic")
+    pydantic = version("pydantic")
     folder = VENVS / (
         f"cinnamon-core-2.3.0-py{sys.version_info[0]}.{sys.version_info[1]}-pydantic-{pydantic}"
     )
@@ -342,7 +335,7 @@ def register_rows(rounds: int) -> tuple[list[Row], list[str]]:
             median[shape, count, "ours"],
             peer,
             median.get((shape, count, "theirs")),
-            5.0,
+            0.2,
             note=reason,
         )
         for shape in ("flat", "chain")
@@ -475,8 +468,8 @@ def _blinker(listeners: int) -> Callable[[], Any]:
 
 
 HOOK_PEERS = {
-    "pluggy": ("pluggy", "hook implementation", _pluggy, 5.0),
-    "blinker": ("blinker", "receiver", _blinker, 5.0),
+    "pluggy": ("pluggy", "hook implementation", _pluggy, 0.2),
+    "blinker": ("blinker", "receiver", _blinker, 0.2),
 }
 
 
@@ -568,8 +561,7 @@ def cold_rows(rounds: int) -> tuple[list[Row], list[str]]:
             times["import cinnamon"],
             "import pydantic",
             times["import pydantic"],
-            1 / 1.3,
-            "<= 1.3x pydantic",
+            1.3,
         ),
     ]
     rows += [
@@ -578,8 +570,7 @@ def cold_rows(rounds: int) -> tuple[list[Row], list[str]]:
             times[name],
             "import pydantic",
             times["import pydantic"],
-            1 / 1.5,
-            "<= 1.5x pydantic",
+            1.5,
         )
         for name in ("cinnamon --help", "python -m cinnamon --help")
         if name in cases
@@ -679,7 +670,7 @@ def _amount(value: float | None, unit: str) -> str:
 
 
 def render(rows: list[Row]) -> str:
-    header = f"{'workload':<46} {'cinnamon':>11}  {'peer':<44} {'peer':>11} {'peer/cin':>9}  target"
+    header = f"{'workload':<46} {'cinnamon':>11}  {'peer':<44} {'peer':>11} {'cin/peer':>9}  target"
     lines = [header, "-" * len(header)]
     previous = None
     for row in rows:
@@ -692,52 +683,16 @@ def render(rows: list[Row]) -> str:
             )
             continue
         ratio = row.ratio
-        shown = f"{ratio:8.2f}x" if ratio is not None else f"{'-':>9}"
+        shown = f"{fmt_ratio(ratio):>9}" if ratio is not None else f"{'-':>9}"
         lines.append(
             f"{workload:<46} {_amount(row.ours, row.unit):>11}  {row.peer:<44} "
-            f"{_amount(row.theirs, row.unit):>11} {shown}  {row.verdict}".rstrip()
+            f"{_amount(row.theirs, row.unit):>11} {shown}  {row.result().verdict}".rstrip()
         )
     return "\n".join(lines)
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    return (
-        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()} "
-        f"({platform.python_implementation()}), {platform.system()} {platform.machine()}; "
-        f"pydantic {_version('pydantic')}"
-    )
-
-
-GROUPS = {
-    "tree build": "Tree build: 364 components",
-    "register + resolve": "Register + resolve: per key",
-    "hooks": "Hook dispatch: begin hook, the call, end hook",
-    "cold start": "Cold start: a fresh interpreter",
-    "memory": "Memory: per registration",
-}
-
-
-def chart(rows: list[Row], subtitle: str) -> str:
-    bars = []
-    for row in rows:
-        ratio = row.ratio
-        if ratio is None:
-            continue
-        group, _, detail = row.workload.partition(": ")
-        peer = re.sub(r" \d+(\.\d+)+", "", row.peer)  # versions are in the table
-        bars.append(Bar(f"{detail} vs {peer}", ratio, row.target, GROUPS.get(group, group)))
-    return svg("cinnamon vs peers: peer time (or memory) / cinnamon's", bars, subtitle)
-
-
 def main(quick: bool = False) -> str:
-    """Run every comparison, write the chart, and return the table."""
+    """Run every comparison and return the table."""
     rounds = 3 if quick else 9
     started = time.perf_counter()
     rows = tree_rows(rounds)
@@ -747,20 +702,16 @@ def main(quick: bool = False) -> str:
     cold, cold_notes = cold_rows(5 if quick else 21)
     rows += cold
     rows += memory_rows(1 if quick else 3)
-    title = "Peers: medians of interleaved rounds; peer/cin above 1 means cinnamon is faster"
-    when = time.strftime("%Y-%m-%d")
-    CHART.parent.mkdir(parents=True, exist_ok=True)
-    CHART.write_text(chart(rows, f"{when}; {machine()}"), encoding="utf-8")
+    RESULTS.extend(row.result() for row in rows if row.ratio is not None)
+    title = "Peers: medians of interleaved rounds; cin/peer below 1 means cinnamon is faster"
     lines = [
         title,
-        "=" * len(title),
-        f"{when}; {machine()}",
-        "",
+        "-" * len(title),
         render(rows),
         "",
         *register_notes,
         *cold_notes,
-        f"Chart: {CHART.relative_to(ROOT)}; took {time.perf_counter() - started:.0f} s.",
+        f"Took {time.perf_counter() - started:.0f} s.",
     ]
     return "\n".join(lines)
 

@@ -1,8 +1,9 @@
 """A small SVG bar chart of benchmark ratios, on a log scale, with the standard library.
 
-Each bar is one row of a table: how many times faster (or smaller) cinnamon is than a
-peer, ``peer / cinnamon``. Bars grow right of the 1x line when cinnamon wins and left of
-it when it loses; a tick marks the target, and the colour says whether it was met.
+Each bar is one row of a table: cinnamon's time (or memory) over its baseline's, the
+ratio every table prints. Bars grow left of the 1x line when cinnamon takes less and
+right of it when it takes more; a tick marks the target (the highest acceptable
+ratio), and the colour says whether it was met.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ MET, MISSED, NEUTRAL = "#2e7d32", "#c62828", "#78909c"
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its label, the ratio ``peer / cinnamon``, and the target, if any."""
+    """One bar: its label, the ratio ``cinnamon / baseline``, and the target, if any."""
 
     label: str
     ratio: float
@@ -72,7 +73,7 @@ def svg(title: str, bars: list[Bar], subtitle: str = "") -> str:
         decade *= 10
     out.append(
         f'<text x="{label_width + gutter + plot_width / 2:.0f}" y="{plot_bottom + 32}" '
-        'text-anchor="middle" fill="#555">peer / cinnamon (log scale; right of 1x: '
+        'text-anchor="middle" fill="#555">cinnamon / baseline (log scale; left of 1x: '
         "cinnamon is faster or smaller)</text>"
     )
 
@@ -84,7 +85,7 @@ def svg(title: str, bars: list[Bar], subtitle: str = "") -> str:
             y += row
         colour = NEUTRAL
         if bar.target is not None:
-            colour = MET if bar.ratio >= bar.target else MISSED
+            colour = MET if bar.ratio <= bar.target else MISSED
         start, end = sorted((x(1.0), x(bar.ratio)))
         out.append(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end">{escape(bar.label)}</text>'

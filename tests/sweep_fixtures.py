@@ -203,3 +203,10 @@ class TwiceConfig(AdderConfig):
 
     a: int = Param(0, variants=[1, 1, 2])
     b: int = 10
+
+
+class ManyConfig(AdderConfig):
+    """An adder with forty quick variants: enough for them to travel in chunks."""
+
+    a: int = Param(0, variants=list(range(40)))
+    b: int = 10

@@ -928,3 +928,34 @@ def test_any_document_loads_or_raises_a_cinnamon_error(document: dict[str, Any])
         assert all(isinstance(registry.get(key), Registration) for key in keys)
         for key in keys:
             assert registration_of(registry.get(key).config) is None
+
+
+def test_environment_variables_are_read_in_plain_entries_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The loader reads common entries by a quick pass; a string that interpolates must
+    # still be interpolated there, in a field, in a list and in a nested table.
+    from cinnamon import Configuration, Param
+
+    class Holder(Configuration):
+        name: str = ""
+        names: list[str] = Param(default_factory=list)
+        table: dict[str, str] = Param(default_factory=dict)
+
+    monkeypatch.setenv("CINNAMON_TEST_WORD", "seven")
+    registry = Registry()
+    registry.loads(
+        "[registrations.x]\n"
+        'config = "Holder"\n'
+        "[registrations.x.fields]\n"
+        'name = "${env:CINNAMON_TEST_WORD}"\n'
+        'names = ["a", "${env:CINNAMON_TEST_WORD}"]\n'
+        'table = { k = "$${literal}" }\n',
+        aliases={"Holder": Holder},
+    )
+    config = registry.get("x").config
+    assert (config.name, config.names, config.table) == (
+        "seven",
+        ["a", "seven"],
+        {"k": "${literal}"},
+    )

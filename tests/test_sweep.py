@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import sweep_fixtures as fx
 
+import cinnamon._runs.journal as journal_module
 import cinnamon._runs.pool as pool_module
 from cinnamon import Registry, fingerprint
 from cinnamon._runs.journal import read_results
@@ -206,6 +207,35 @@ def test_a_worker_that_dies_is_recorded_and_the_pool_remade(
     assert len(lines(tmp_path / "r.jsonl")) == 6
 
 
+def test_a_chunk_the_executor_cannot_run_is_sent_again_variant_by_variant(
+    registry: Registry, tmp_path: Path
+) -> None:
+    # An executor that fails to send any chunk holding the variant a=25 (as one that
+    # cannot serialise it would): that variant's row says so, and no other's does.
+    refused: list[int] = []  # the size of each chunk refused
+
+    class Picky(cf.Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+            future: cf.Future[Any] = cf.Future()
+            if any('"a": 25,' in (job.text or "") for job in args[0]):
+                refused.append(len(args[0]))
+                future.set_exception(TypeError("cannot send a=25"))
+            else:
+                future.set_result(fn(*args, **kwargs))
+            return future
+
+    registry.register(fx.ManyConfig(), name="many")
+    report = sweep(registry, "many", executor=Picky(), results=tmp_path / "r.jsonl")
+    assert (report.ok, report.error) == (39, 1)
+    (failed,) = [row for row in report.rows if row["status"] == "error"]
+    assert failed["overrides"] == {"a": 25}
+    assert failed["error"]["type"] == "TypeError"
+    assert failed["error"]["message"] == "cannot send a=25"
+    assert len(lines(tmp_path / "r.jsonl")) == 40
+    assert refused[0] > 1  # refused in a chunk first,
+    assert refused[-1] == 1  # then alone
+
+
 def test_an_executor_passed_in_that_breaks_stops_the_sweep(
     registry: Registry, tmp_path: Path
 ) -> None:
@@ -281,16 +311,17 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(
 
     monkeypatch.setattr(fx.Adder, "run", counted)
     advance = Progress.advance
-    written = 0
+    reported = 0
 
     def interrupt_after_two(self: Progress, status: str) -> None:
-        nonlocal written
+        nonlocal reported
         advance(self, status)
-        written += 1
-        if written == 2:
+        reported += 1
+        if reported == 2:
             raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
+        patch.setattr(journal_module, "SYNC_SECONDS", 0.0)  # report rows as they come
         patch.setattr(Progress, "advance", interrupt_after_two)
         with (
             cf.ThreadPoolExecutor(1) as pool,
@@ -298,14 +329,15 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(
         ):
             sweep(registry, "adder", executor=pool, results=results)
     recorded = {row["overrides"]["a"] * 100 + row["overrides"]["b"] for row in lines(results)}
-    assert len(recorded) == 2
+    # Both rows reported done are in the file; rows that came with them may be too.
+    assert 2 <= len(recorded) < 6
 
     ran.clear()
     with cf.ThreadPoolExecutor(2) as pool:
         report = sweep(registry, "adder", executor=pool, results=results)
-    assert (report.ok, report.recorded) == (6, 2)
+    assert (report.ok, report.recorded) == (6, len(recorded))
     assert not recorded & set(ran)  # nothing recorded ran again
-    assert len(ran) == 4
+    assert len(ran) == 6 - len(recorded)
     assert len(lines(results)) == 6
     assert sums(report) == SUMS
 
@@ -323,6 +355,71 @@ def test_a_torn_last_line_is_cut_off_and_its_variant_run_again(
     assert (report.ok, report.recorded) == (6, 3)
     assert len(lines(results)) == 6  # every line is a whole row again
     assert sums(report) == SUMS
+
+
+def test_a_row_is_reported_done_only_once_it_is_on_the_disk(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk holds what the last fsync of the results file saw; a machine that goes
+    # down at any moment keeps that and nothing after it. Every row the progress bar
+    # has counted as done by that moment must be in it.
+    results = tmp_path / "r.jsonl"
+    disk: list[bytes] = []
+    real_fsync = os.fsync
+
+    def syncing(fd: int) -> None:
+        real_fsync(fd)
+        disk.append(results.read_bytes())
+
+    cuts: list[tuple[int, bytes]] = []  # rows reported done, and the disk at that moment
+    advance = Progress.advance
+
+    def reported(self: Progress, status: str) -> None:
+        advance(self, status)
+        cuts.append((self.done, disk[-1] if disk else b""))
+
+    monkeypatch.setattr(os, "fsync", syncing)
+    monkeypatch.setattr(Progress, "advance", reported)
+    registry.register(fx.ManyConfig(), name="many")
+    report = sweep(registry, "many", workers=2, results=results, progress=False)
+    assert report.ok == 40
+    assert len(cuts) == 40
+    for done, on_disk in cuts:
+        assert len(on_disk.splitlines()) >= done, "a row was reported done before its fsync"
+    assert 1 <= len(disk) < 40  # synced in groups, not row by row
+    assert disk[-1] == results.read_bytes()  # and all of it by the time sweep returns
+
+    # A power cut after the tenth row was reported: the next run finds at least those.
+    done, on_disk = cuts[9]
+    results.write_bytes(on_disk)
+    monkeypatch.setattr(Progress, "advance", advance)
+    again = sweep(registry, "many", workers=2, results=results, progress=False)
+    assert again.recorded >= done == 10
+    assert again.ok == 40
+    assert len(lines(results)) == 40
+
+
+def test_a_worker_that_dies_in_a_chunk_is_found_among_the_others(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Quick variants travel several to a round trip; when one kills its worker, every
+    # variant of the chunks in flight is run again alone, and only the culprit fails.
+    registry.register(fx.ManyConfig(die_on=25 + 10), name="many")
+    sizes: list[int] = []
+    submit = pool_module.Pool.submit
+
+    def counted(self: pool_module.Pool, jobs: tuple[Any, ...]) -> Any:
+        sizes.append(len(jobs))
+        return submit(self, jobs)
+
+    monkeypatch.setattr(pool_module.Pool, "submit", counted)
+    report = sweep(registry, "many", workers=2, results=tmp_path / "r.jsonl", progress=False)
+    assert max(sizes) > 1  # the variants did travel in chunks
+    assert (report.ok, report.error) == (39, 1)
+    (died,) = [row for row in report.rows if row["status"] == "error"]
+    assert died["overrides"] == {"a": 25}
+    assert "ran alone, so this did it" in died["error"]["message"]
+    assert sorted(row["index"] for row in lines(tmp_path / "r.jsonl")) == list(range(40))
 
 
 def test_a_whole_last_row_without_its_newline_is_kept(

@@ -40,7 +40,7 @@ from cinnamon._core.explain import (
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.registry import BaseRegistry, Registration, make_registration
 from cinnamon._core.space import check_search, declare_search, distribution_from
-from cinnamon._core.tree import TreePath, Walk, join, run
+from cinnamon._core.tree import DEEP, TreePath, Walk, join, run
 from cinnamon._files.env import interpolate
 from cinnamon._files.formats import (
     FORMATS,
@@ -349,7 +349,16 @@ def _mergeable(old: dict[str, Any], new: dict[str, Any]) -> bool:
 class _Loader:
     """Reads files into registrations, for one call of :func:`load` or :func:`loads`."""
 
-    __slots__ = ("aliases", "allow", "ancestors", "names", "registered", "registry")
+    __slots__ = (
+        "aliases",
+        "allow",
+        "ancestors",
+        "configs",
+        "keys",
+        "names",
+        "registered",
+        "registry",
+    )
 
     def __init__(
         self, registry: BaseRegistry | None, allow: Iterable[str], aliases: Mapping[str, Any] | None
@@ -364,6 +373,8 @@ class _Loader:
             raise UsageError(msg)
         self.aliases: Mapping[str, Any] = aliases or {}
         self.names: dict[str, Any] = {}  # every class name looked up so far
+        self.configs: dict[str, type[Configuration]] = {}  # those that name configurations
+        self.keys: dict[str, RegistrationKey] = {}  # key strings parsed so far (keys are frozen)
         self.registered: dict[str, list[Any]] | None = None
         # Each file's bases, transitively: whether one file's entry may merge into another's.
         self.ancestors: dict[Path | None, set[Path]] = {}
@@ -375,7 +386,7 @@ class _Loader:
         self, made: list[tuple[_Entry, Registration]], *, replace: bool
     ) -> list[RegistrationKey]:
         assert self.registry is not None  # noqa: S101 - only load() and loads() register
-        if not replace:
+        if not replace and len(self.registry):  # an empty registry holds no key twice
             for entry, registration in made:
                 if registration.key in self.registry:
                     reason = (
@@ -395,7 +406,7 @@ class _Loader:
             for raw_key, data in self._shape(document).items():
                 at = ("registrations", raw_key)
                 try:
-                    key = RegistrationKey.parse(raw_key)
+                    key = self.keys[raw_key] = RegistrationKey.parse(raw_key)
                 except InvalidKeyError as error:
                     raise document.fail(str(error), at) from None
                 if key in seen:
@@ -551,7 +562,85 @@ class _Loader:
     # -- entries and values --
 
     def _registration(self, entry: _Entry) -> Registration:
+        try:
+            return self._quick(entry)
+        except Exception:  # noqa: BLE001 - the careful reading below says what is wrong
+            return self._careful(entry)
 
+    def _quick(self, entry: _Entry) -> Registration:
+        """Read an entry written in the common forms, without tracking paths.
+
+        Loading spends most of its time here, so this reads plain values, lists, tables,
+        ``@config`` and ``@ref`` by recursion and keeps no path; anything else, and every
+        problem, raises, and :meth:`_careful` reads the entry again to say what and where.
+        """
+        data = entry.data
+        cls = self.configs.get(data["config"]) or self._configuration(data["config"])
+        component = None
+        if "component" in data:
+            component = self._class(data["component"], "component", _NOWHERE, ())
+        values = {}
+        quick = self._quick_value
+        for name, raw in data.get("fields", {}).items():
+            if name[:1] == "@":  # a directive or an escaped name: read carefully
+                raise _Careful
+            if isinstance(raw, (dict, list)):
+                values[name] = quick(raw, 0)
+            elif type(raw) is str and "$" in raw:  # ${env:...} or $$: interpolated carefully
+                raise _Careful
+            else:
+                values[name] = raw
+        return make_registration(cls(**values), entry.key, component, data.get("description"))
+
+    def _quick_value(self, raw: Any, depth: int) -> Any:
+        if depth > DEEP:
+            raise _Careful
+        quick = self._quick_value
+        kind = type(raw)
+        if kind is list:
+            return self._quick_list(raw, depth)
+        if kind is not dict:  # a subclass of dict or list
+            raise _Careful
+        if "@ref" in raw:
+            return self._quick_reference(raw)
+        values = {}
+        cls = None
+        for key, item in raw.items():
+            if key[:1] == "@":
+                if key != "@config":
+                    raise _Careful
+                cls = self.configs.get(item) or self._configuration(item)
+            elif isinstance(item, (dict, list)):
+                values[key] = quick(item, depth + 1)
+            elif type(item) is str and "$" in item:  # ${env:...} or $$: interpolated carefully
+                raise _Careful
+            else:
+                values[key] = item
+        return values if cls is None else cls(**values)
+
+    def _quick_list(self, raw: list[Any], depth: int) -> list[Any]:
+        quick = self._quick_value
+        items = [quick(item, depth + 1) if isinstance(item, (dict, list)) else item for item in raw]
+        if any(type(item) is str and "$" in item for item in items):
+            raise _Careful  # ${env:...} or $$: interpolated carefully
+        return items
+
+    def _quick_reference(self, raw: dict[str, Any]) -> RegistrationKey:
+        text = raw["@ref"]
+        if len(raw) == 1 and type(text) is str:  # the usual reference: parsed once
+            key = self.keys.get(text)
+            if key is None:
+                key = self.keys[text] = RegistrationKey.parse(text)
+            return key
+        found: RegistrationKey = self._reference(raw, _NOWHERE, TreePath(None, ""))
+        return found
+
+    def _configuration(self, name: Any) -> type[Configuration]:
+        found: type[Configuration] = self._class(name, "configuration", _NOWHERE, ())
+        self.configs[name] = found
+        return found
+
+    def _careful(self, entry: _Entry) -> Registration:
         data = entry.data
         if "config" not in data:
             reason = 'the entry names no configuration class; add config = "Name"'
@@ -884,6 +973,21 @@ def _interpolated(text: str, place: Place, parts: Parts) -> str:
         return interpolate(text)
     except ValueError as error:
         raise place.fail(str(error), parts) from None
+
+
+class _Careful(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by the quick reading of an entry: read this one carefully."""
+
+
+@final
+class _Nowhere:
+    """The place of the quick reading, which never reports an error itself."""
+
+    def fail(self, reason: str, parts: Parts) -> DeclarationError:  # noqa: ARG002 - Place's
+        raise _Careful
+
+
+_NOWHERE = _Nowhere()
 
 
 def _declares_variants(raw: Any) -> bool:

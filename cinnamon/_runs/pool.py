@@ -13,7 +13,7 @@ from cinnamon._core.configuration import Configuration
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.resolve import registration_of
 from cinnamon._files.dump import dump
-from cinnamon._runs.worker import Job, run_job
+from cinnamon._runs.worker import Job, run_jobs
 from cinnamon.errors import UsageError
 
 __all__ = ["WORKER_TIMEOUT", "Pool", "mp_context"]
@@ -27,7 +27,8 @@ class Pool:
     """The executor that variants run on, and how to talk to it.
 
     Attributes:
-        depth: how many variants to keep in flight (enough to keep every worker busy).
+        depth: how many chunks of variants to keep in flight (enough to keep every
+            worker busy).
         inline: the executor runs in this process (threads), so jobs carry the tree.
         capture: each job runs alone in its process, so its output can be captured.
     """
@@ -137,13 +138,17 @@ class Pool:
         allow = import_roots(tree)
         return Job(method, str(root), digest, text=text, allow=allow, capture=self.capture)
 
-    def submit(
-        self, job: Job, call: Callable[..., dict[str, Any]] | None = None, *args: Any
-    ) -> cf.Future[dict[str, Any]]:
-        """Run ``call(job, *args)`` (by default :func:`run_job`) on the executor."""
+    def submit(self, jobs: tuple[Job, ...]) -> cf.Future[list[dict[str, Any]]]:
+        """Run a chunk of jobs in one worker; the future holds one outcome per job."""
         if self._executor is None:
             self._executor = cf.ProcessPoolExecutor(self._workers, mp_context=mp_context())
-        return self._executor.submit(call or run_job, job, *args)
+        return self._executor.submit(run_jobs, jobs)
+
+    def submit_call(self, call: Callable[..., Any], *args: Any) -> cf.Future[Any]:
+        """Run ``call(*args)`` on the executor (a tuning's trial, say)."""
+        if self._executor is None:
+            self._executor = cf.ProcessPoolExecutor(self._workers, mp_context=mp_context())
+        return self._executor.submit(call, *args)
 
     def restart(self) -> bool:
         """Replace a broken pool with a new one; ``False`` if the pool is not ours."""

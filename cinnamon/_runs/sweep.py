@@ -98,7 +98,8 @@ def sweep(
     ``host`` (the name of the machine it ran on) of each variant that ran.
     A variant that raises is recorded and the sweep goes on. Variants already in the
     file (the same fingerprint and method) are not run again, so running an
-    interrupted sweep again resumes it.
+    interrupted sweep again resumes it. Rows are forced onto the disk in groups, at
+    most 0.1 s after they are written, and shown as done only once they are there.
 
     Args:
         registry: where ``target`` and its references are registered.
@@ -144,6 +145,7 @@ def sweep(
                 method=method,
                 root=root_key(target),
                 retry_errors=retry_errors,
+                total=variants.count(),
             )
             runner.run(iter(variants))
     except BaseException:
@@ -172,9 +174,19 @@ class _Task:
         self.started = 0.0
 
 
+# Small variants travel in chunks, so that one round trip to a worker carries about this
+# much work (as measured by the workers); larger ones travel alone.
+CHUNK_SECONDS = 0.02
+MAX_CHUNK = 64
+
+
 @final
 class _Runner:
-    """The sweep's loop: submit variants, keep a few in flight, record what returns."""
+    """The sweep's loop: submit chunks of variants, keep a few in flight, record results.
+
+    Rows are appended to the journal as they arrive and reported (to the progress bar)
+    only once the journal has synced them, so nothing shown as done can be lost.
+    """
 
     def __init__(
         self,
@@ -185,6 +197,7 @@ class _Runner:
         method: str,
         root: RegistrationKey,
         retry_errors: bool,
+        total: int,
     ) -> None:
         self.pool = pool
         self.store = store
@@ -196,36 +209,66 @@ class _Runner:
         self.recorded = 0
         self.claimed: set[tuple[str, str]] = set()  # identities seen in this sweep
         self.checked = False  # the method was looked up on the component's class
-        self.flying: dict[cf.Future[dict[str, Any]], _Task] = {}
+        self.flying: dict[cf.Future[list[dict[str, Any]]], list[_Task]] = {}
         self.suspects: deque[_Task] = deque()  # in flight when a worker died
-        self.waiting: deque[_Task] = deque()  # refused by a pool that had just broken
-        self.refused = False  # the pool refused a task: wait for what is in flight
+        self.waiting: deque[list[_Task]] = deque()  # refused by a pool that had just broken
+        self.refused = False  # the pool refused a chunk: wait for what is in flight
+        self.unreported: list[str] = []  # statuses of rows appended, not yet synced
+        self.left = total  # variants not taken from the grid yet
+        self.timed = 0  # variants whose worker time is known, and that time in total
+        self.busy = 0.0
 
     def run(self, variants: Iterator[Variant]) -> None:
         exhausted = False
         while True:
             if self.suspects:  # one at a time, so that the culprit dies alone
                 if not self.flying:
-                    self._submit(self.suspects.popleft())
+                    self._submit([self.suspects.popleft()])
             else:
                 while not self.refused and len(self.flying) < self.pool.depth:
                     if self.waiting:
                         self._submit(self.waiting.popleft())
                         continue
-                    variant = next(variants, None)
-                    if variant is None:
+                    chunk = self._chunk(variants)
+                    if not chunk:
                         exhausted = True
                         break
-                    self._take(variant)
+                    self._submit(chunk)
             self.refused = False
             if not self.flying:
+                self._report()
                 if exhausted and not self.suspects and not self.waiting:
                     return
                 continue
-            done, _ = cf.wait(self.flying, return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(self.flying, self.store.due(), cf.FIRST_COMPLETED)
             self._collect(done)
+            if self.store.due() == 0.0:
+                self._report()
 
-    def _take(self, variant: Variant) -> None:
+    def _chunk(self, variants: Iterator[Variant]) -> list[_Task]:
+        """The next variants to send together; empty when the grid is exhausted."""
+        size = self._chunk_size()
+        chunk: list[_Task] = []
+        while len(chunk) < size:
+            variant = next(variants, None)
+            if variant is None:
+                break
+            self.left -= 1
+            task = self._take(variant)
+            if task is not None:
+                chunk.append(task)
+        return chunk
+
+    def _chunk_size(self) -> int:
+        if not self.timed:  # nothing measured yet: one at a time
+            return 1
+        fits = int(CHUNK_SECONDS * self.timed / max(self.busy, 1e-9))
+        # Towards the end, smaller chunks keep every worker busy until the last one.
+        fair = self.left // self.pool.depth
+        return max(1, min(fits, fair, MAX_CHUNK))
+
+    def _take(self, variant: Variant) -> _Task | None:
+        """Resolve a variant: a task to run, or ``None`` if it needs no worker."""
         overrides = jsonable(dict(variant.overrides))
         tree: Configuration | None = None
         digest: str | None = None
@@ -243,13 +286,13 @@ class _Runner:
             if known is not None:  # as it was recorded (its index then may differ)
                 self.rows[variant.index] = known
             self.bar.advance("recorded")
-            return
+            return None
         self.claimed.add(identity)
         if tree is None:
             row = _row(None, variant.index, overrides, self.method, "skipped")
             row["reason"] = reason
             self._finish(row)
-            return
+            return None
         if not self.checked:
             check_method(tree, self.method, self.root)
             self.checked = True
@@ -259,35 +302,49 @@ class _Runner:
             row = _row(digest, variant.index, overrides, self.method, "error")
             row.update(error=describe_error(error, None), seconds=0.0)
             self._finish(row)
-            return
-        self._submit(_Task(variant.index, overrides, digest, job))
+            return None
+        return _Task(variant.index, overrides, digest, job)
 
     def _again(self, row: Mapping[str, Any]) -> bool:
         return self.retry_errors and row["status"] == "error"
 
-    def _submit(self, task: _Task) -> None:
-        task.started = time.perf_counter()
+    def _submit(self, chunk: list[_Task]) -> None:
+        started = time.perf_counter()
+        for task in chunk:
+            task.started = started
         try:
-            future = self.pool.submit(task.job)
-        except cf.BrokenExecutor:  # a worker died since the last look: the task never ran
-            (self.suspects if task.alone else self.waiting).appendleft(task)
+            future = self.pool.submit(tuple(task.job for task in chunk))
+        except cf.BrokenExecutor:  # a worker died since the last look: the chunk never ran
+            if chunk[0].alone:
+                self.suspects.appendleft(chunk[0])
+            else:
+                self.waiting.appendleft(chunk)
             self.refused = True
             if not self.flying:  # nothing in flight will report the break: recover now
                 self._recover([])
             return
-        self.flying[future] = task
+        self.flying[future] = chunk
 
-    def _collect(self, done: Iterable[cf.Future[dict[str, Any]]]) -> None:
+    def _collect(self, done: Iterable[cf.Future[list[dict[str, Any]]]]) -> None:
         broken: list[_Task] = []
         for future in done:
-            task = self.flying.pop(future)
-            outcome = outcome_of(future)
-            if outcome is None:
-                broken.append(task)
-            else:
-                self._record(task, outcome)
+            self._settle(future, broken)
         if broken:
             self._recover(broken)
+
+    def _settle(self, future: cf.Future[list[dict[str, Any]]], broken: list[_Task]) -> None:
+        """Record what a finished chunk brought back; gather its tasks if the pool broke."""
+        chunk = self.flying.pop(future)
+        outcomes = _outcomes(future, len(chunk))
+        if outcomes is None:
+            broken.extend(chunk)
+        elif len(chunk) > 1 and future.exception() is not None:
+            # The executor could not run the chunk (it failed to send it, say): send
+            # each variant alone, so that what one of them did is not held against all.
+            self.waiting.extend([task] for task in chunk)
+        else:
+            for task, outcome in zip(chunk, outcomes, strict=True):
+                self._record(task, outcome)
 
     def _recover(self, broken: list[_Task]) -> None:
         """A worker died: every variant in flight failed with it. Find which one did it."""
@@ -296,6 +353,7 @@ class _Runner:
         if not self.pool.restart():
             for task in broken:
                 self._record(task, _died(task, alone=False))
+            self._report()
             msg = (
                 f"the executor passed to sweep() broke and cannot be remade; "
                 f"{len(self.rows)} variants are recorded in {self.store.path}: run the "
@@ -312,12 +370,7 @@ class _Runner:
     def _collect_all(self, broken: list[_Task]) -> None:
         done, _ = cf.wait(self.flying)
         for future in done:
-            task = self.flying.pop(future)
-            outcome = outcome_of(future)
-            if outcome is None:
-                broken.append(task)
-            else:
-                self._record(task, outcome)
+            self._settle(future, broken)
 
     def _record(self, task: _Task, outcome: Mapping[str, Any]) -> None:
         row = _row(task.fingerprint, task.index, task.overrides, self.method, outcome["status"])
@@ -326,7 +379,12 @@ class _Runner:
         else:
             row["error"] = outcome["error"]
         seconds = outcome.get("seconds")
-        row["seconds"] = time.perf_counter() - task.started if seconds is None else seconds
+        if seconds is None:
+            seconds = time.perf_counter() - task.started
+        else:
+            self.timed += 1
+            self.busy += seconds
+        row["seconds"] = seconds
         if "host" in outcome:  # the machine it ran on: its files are there
             row["host"] = outcome["host"]
         self._finish(row)
@@ -334,7 +392,14 @@ class _Runner:
     def _finish(self, row: dict[str, Any]) -> None:
         self.store.append(row)
         self.rows[row["index"]] = row
-        self.bar.advance(row["status"])
+        self.unreported.append(row["status"])
+
+    def _report(self) -> None:
+        """Sync the journal, then show the rows it synced as done."""
+        self.store.sync()
+        statuses, self.unreported = self.unreported, []
+        for status in statuses:
+            self.bar.advance(status)
 
 
 def _row(
@@ -349,14 +414,26 @@ def _row(
     }
 
 
-def outcome_of(future: cf.Future[dict[str, Any]]) -> dict[str, Any] | None:
-    """What a finished future brought back; ``None`` if its executor broke."""
+def outcome_of(future: cf.Future[Any]) -> Any:
+    """What a finished future brought back; ``None`` if its executor broke.
+
+    A future that the executor failed to run (Dask, pickling) brings back the error's
+    description as an outcome.
+    """
     try:
         return future.result()
     except cf.BrokenExecutor:
         return None
     except Exception as error:  # noqa: BLE001 - the executor failed to run it (dask, pickling)
         return {"status": "error", "error": describe_error(error, None), "seconds": None}
+
+
+def _outcomes(future: cf.Future[list[dict[str, Any]]], size: int) -> list[dict[str, Any]] | None:
+    """What a finished chunk brought back, one per variant; ``None`` if its executor broke."""
+    outcome = outcome_of(future)
+    if outcome is None or isinstance(outcome, list):
+        return outcome
+    return [outcome] * size  # the chunk failed as a whole
 
 
 def _died(task: _Task, *, alone: bool) -> dict[str, Any]:

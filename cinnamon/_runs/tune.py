@@ -521,7 +521,7 @@ class _Driver:
     def _submit(self, task: _Task) -> None:
         task.started = time.perf_counter()
         try:
-            future = self.pool.submit(task.job, run_trial, task.thresholds, self.minimize)
+            future = self.pool.submit_call(run_trial, task.job, task.thresholds, self.minimize)
         except cf.BrokenExecutor:  # a worker died since the last look: it never ran
             self._recover([task])
             return

@@ -21,7 +21,7 @@ from cinnamon._files.declarative import loads
 from cinnamon._runs.fingerprint import fingerprint
 from cinnamon.errors import UsageError
 
-__all__ = ["TAIL", "Job", "describe_error", "jsonable", "run_job"]
+__all__ = ["TAIL", "Job", "describe_error", "jsonable", "run_job", "run_jobs"]
 
 TAIL = 4000  # characters of traceback and captured output kept with an error
 _HOST = socket.gethostname()  # recorded with each outcome: its files are on that machine
@@ -39,6 +39,11 @@ class Job:
     allow: tuple[str, ...] = ()
     tree: Configuration | None = None  # the tree itself, for workers in this process
     capture: bool = False
+
+
+def run_jobs(jobs: tuple[Job, ...]) -> list[dict[str, Any]]:
+    """Run a chunk of variants one after the other: one round trip for all of them."""
+    return [run_job(job) for job in jobs]
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def _rebuild(job: Job) -> Any:
             f"(fingerprint {fingerprint(tree)} instead of {job.fingerprint})"
         )
         raise UsageError(msg)
-    return registry.build(key)
+    return compile_plan(tree, key.name).run()  # what registry.build(key) would resolve again
 
 
 @contextlib.contextmanager
