@@ -9,13 +9,11 @@ sits one row below the deepest parent that refers to it, so every arrow points d
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from cinnamon._core.configuration import Configuration
 from cinnamon._core.resolve import registration_of
-from cinnamon._core.tree import dynamic_fields
+from cinnamon._core.tree import graph
 
 __all__ = ["graph_svg"]
 
@@ -105,30 +103,8 @@ def _box(node: _Node) -> str:
 
 
 def _graph(tree: Configuration) -> tuple[list[_Node], list[tuple[int, str, int]]]:
-    numbers: dict[int, int] = {}
-    nodes: list[_Node] = []
-    edges: list[tuple[int, str, int]] = []
-
-    def number(config: Configuration) -> tuple[int, bool]:
-        known = numbers.get(id(config))
-        if known is not None:
-            return known, False
-        numbers[id(config)] = len(nodes)
-        nodes.append(_node(config))
-        return numbers[id(config)], True
-
-    stack = [tree]
-    number(tree)
-    while stack:  # a stack, not recursion: trees may be deeper than Python's stack
-        config = stack.pop()
-        parent = numbers[id(config)]
-        for name in dynamic_fields(type(config)):
-            for path, child in _children(config.__dict__[name], name):
-                index, new = number(child)
-                edges.append((parent, path, index))
-                if new:
-                    stack.append(child)
-    return nodes, edges
+    nodes, edges = graph(tree)
+    return [_node(node) for node in nodes], edges
 
 
 def _node(config: Configuration) -> _Node:
@@ -137,14 +113,3 @@ def _node(config: Configuration) -> _Node:
     built = f" -> {getattr(component, '__qualname__', component)}" if component else ""
     title = str(entry.key) if entry else type(config).__name__
     return _Node(title, f"{type(config).__name__}{built}")
-
-
-def _children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
-    if isinstance(value, Configuration):
-        yield path, value
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from _children(item, f"{path}[{index}]")
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield from _children(item, f"{path}.{name}")

@@ -144,3 +144,37 @@ def test_the_checker_sees_a_circle_and_an_upward_import(tmp_path: Path) -> None:
 def test_each_layer_is_a_folder_with_a_docstring(layer: str) -> None:
     init = PACKAGE / layer / "__init__.py"
     assert ast.get_docstring(ast.parse(init.read_text())), f"{init} says nothing of its layer"
+
+
+def test_the_tree_readers_meet_shared_nodes_once_and_keep_field_order() -> None:
+    from cinnamon import Configuration, Param
+    from cinnamon._core.tree import children, graph, values
+
+    class Leaf(Configuration):
+        n: int = 0
+
+    class Node(Configuration):
+        kids: list[Configuration] = Param(default_factory=list)
+        table: dict[str, Configuration] = Param(default_factory=dict)
+
+    shared = Leaf(n=1)
+    root = Node(kids=[shared, Leaf(n=2)], table={"x": shared})
+    paths = [str(path) for _, path in values(root, "root")]
+    assert paths == [
+        "root",
+        "root.kids",
+        "root.kids[0]",
+        "root.kids[0].n",
+        "root.kids[1]",
+        "root.kids[1].n",
+        "root.table",
+    ]  # the shared leaf again under table: skipped
+    assert [str(p) for p, _ in children(root.kids, "kids")] == ["kids[0]", "kids[1]"]
+    nodes, edges = graph(root)
+    assert nodes == [root, shared, root.kids[1]]
+    assert sorted(edges) == [(0, "kids[0]", 1), (0, "kids[1]", 2), (0, "table.x", 1)]
+    deep: Configuration = Leaf()
+    for _ in range(5000):  # no recursion: a tree far deeper than Python's stack
+        deep = Node(kids=[deep])
+    assert sum(1 for _ in values(deep)) == 3 * 5000 + 2
+    assert len(graph(deep)[0]) == 5001

@@ -77,16 +77,10 @@ def qualname(thing: Any) -> str:
 
 def children(value: Any, path: str) -> Iterator[tuple[str, Configuration]]:
     """Yield the configurations inside a field's value, with their field paths."""
-    from cinnamon._core.configuration import Configuration  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.tree import children as inside  # noqa: PLC0415 - keeps `--help` fast
 
-    if isinstance(value, Configuration):
-        yield path, value
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from children(item, f"{path}[{index}]")
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield from children(item, f"{path}.{name}")
+    for where, child in inside(value, path):
+        yield str(where), child
 
 
 def label(config: Configuration) -> str:
@@ -100,32 +94,10 @@ def label(config: Configuration) -> str:
 
 
 def graph_of(tree: Configuration) -> tuple[list[tuple[int, str]], list[tuple[int, str, int]]]:
-    from cinnamon._core.tree import dynamic_fields  # noqa: PLC0415 - keeps `--help` fast
+    from cinnamon._core.tree import graph  # noqa: PLC0415 - keeps `--help` fast
 
-    numbers: dict[int, int] = {}
-    nodes: list[tuple[int, str]] = []
-    edges: list[tuple[int, str, int]] = []
-
-    def number(config: Configuration) -> tuple[int, bool]:
-        known = numbers.get(id(config))
-        if known is not None:
-            return known, False
-        numbers[id(config)] = len(nodes)
-        nodes.append((len(nodes), label(config).replace('"', "'")))
-        return numbers[id(config)], True
-
-    stack = [tree]
-    number(tree)
-    while stack:
-        config = stack.pop()
-        parent = numbers[id(config)]
-        for name in dynamic_fields(type(config)):
-            for field, child in children(config.__dict__[name], name):
-                index, new = number(child)
-                edges.append((parent, field, index))
-                if new:
-                    stack.append(child)
-    return nodes, edges
+    nodes, edges = graph(tree)
+    return [(number, label(node).replace('"', "'")) for number, node in enumerate(nodes)], edges
 
 
 def tree_lines(tree: Configuration, out: Output) -> Iterator[str]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
 from cinnamon._core.configuration import Configuration
-from cinnamon._core.tree import TreePath, join
+from cinnamon._core.tree import TreePath, values
 from cinnamon.errors import ConditionError, UsageError, add_note
 
 __all__ = ["Condition", "check_conditions", "check_nodes", "condition", "conditions_of"]
@@ -133,23 +133,11 @@ def check_conditions(root: Configuration, label: str) -> None:
     Raises:
         ConditionError, UsageError: as :func:`check_nodes`.
     """
-    order: list[tuple[Configuration, TreePath]] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, TreePath]] = [(root, TreePath(None, label))]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, Configuration):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            if conditions_of(type(value)):
-                order.append((value, path))
-            fields = value.__dict__
-            stack.extend((fields[name], join(path, name)) for name in type(value).model_fields)
-        elif isinstance(value, (list, tuple)):
-            stack.extend((item, join(path, index)) for index, item in enumerate(value))
-        elif isinstance(value, dict):
-            stack.extend((item, join(path, str(key))) for key, item in value.items())
+    order = [
+        (value, path)
+        for value, path in values(root, label, backwards=True)
+        if isinstance(value, Configuration) and conditions_of(type(value))
+    ]
     # The walk met parents first; resolution checks children first, and so do we.
     check_nodes(reversed(order))
 

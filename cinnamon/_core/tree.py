@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import types
 import typing
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from cinnamon._core.configuration import Configuration
@@ -33,11 +33,14 @@ __all__ = [
     "SEQUENCE",
     "TreePath",
     "Walk",
+    "children",
     "dynamic_fields",
+    "graph",
     "join",
     "kind_of",
     "map_references",
     "run",
+    "values",
     "walk",
 ]
 
@@ -169,6 +172,15 @@ class TreePath:
     def __repr__(self) -> str:
         return f"TreePath({str(self)!r})"
 
+    def parts(self) -> tuple[str | int, ...]:
+        """The path's parts, from the root."""
+        parts: list[str | int] = []
+        node: TreePath | None = self
+        while node is not None:
+            parts.append(node.part)
+            node = node.parent
+        return tuple(reversed(parts))
+
 
 def join(path: TreePath | None, part: str | int) -> TreePath:
     """Extend a path by a field name, a list index or a dict key."""
@@ -260,3 +272,84 @@ def _scan(annotation: Any) -> tuple[bool, list[type[Configuration]], bool]:
         anything = anything or inner_anything
         accepted.extend(inner)
     return holds, accepted, anything
+
+
+# -- reading a tree ---------------------------------------------------------------------
+#
+# The walks below only read a tree: they yield what they meet and keep their own stack,
+# so a tree of any depth needs no recursion, and a node reached along several paths (a
+# shared one) is met once. Every reader of trees (the command line's listings and graph,
+# the report's drawing, condition checks, override suggestions) goes through them.
+
+
+def values(
+    root: Any, label: str | int = "", *, backwards: bool = False
+) -> Iterator[tuple[Any, TreePath]]:
+    """Yield every value under ``root`` with its path, pre-order, in field order.
+
+    Configurations, lists, tuples and dicts are yielded before what they hold; each
+    configuration once, at the first path that reaches it. ``backwards`` takes the
+    items of each value last first, so that the walk reversed is children first, in
+    field order (the order in which conditions are checked).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, TreePath]] = [(root, TreePath(None, label))]
+    while stack:
+        value, path = stack.pop()
+        kind = KINDS.get(type(value)) or kind_of(value)
+        if kind == NODE:
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            fields = value.__dict__
+            inner = [(fields[name], TreePath(path, name)) for name in type(value).model_fields]
+        elif kind == SEQUENCE:
+            inner = [(item, TreePath(path, index)) for index, item in enumerate(value)]
+        elif kind == MAPPING:
+            inner = [(item, TreePath(path, str(key))) for key, item in value.items()]
+        else:
+            inner = []
+        yield value, path
+        stack.extend(inner if backwards else reversed(inner))
+
+
+def children(value: Any, part: str) -> Iterator[tuple[TreePath, Configuration]]:
+    """Yield the configurations inside one field's value (not below them), with paths.
+
+    ``part`` is the field's name, the first part of every path.
+    """
+    stack: list[tuple[Any, TreePath]] = [(value, TreePath(None, part))]
+    while stack:
+        item, path = stack.pop()
+        kind = KINDS.get(type(item)) or kind_of(item)
+        if kind == NODE:
+            yield path, item
+        elif kind == SEQUENCE:
+            stack.extend(reversed([(x, TreePath(path, i)) for i, x in enumerate(item)]))
+        elif kind == MAPPING:
+            stack.extend(reversed([(x, TreePath(path, str(k))) for k, x in item.items()]))
+
+
+def graph(
+    root: Configuration,
+) -> tuple[list[Configuration], list[tuple[int, str, int]]]:
+    """The nodes of a tree and its edges ``(parent, field path, child)``, by node number.
+
+    Node 0 is the root; a shared node is one node with several edges into it.
+    """
+    numbers: dict[int, int] = {id(root): 0}
+    nodes = [root]
+    edges: list[tuple[int, str, int]] = []
+    stack = [root]
+    while stack:
+        config = stack.pop()
+        parent = numbers[id(config)]
+        for name in dynamic_fields(type(config)):
+            for path, child in children(config.__dict__[name], name):
+                index = numbers.get(id(child))
+                if index is None:
+                    index = numbers[id(child)] = len(nodes)
+                    nodes.append(child)
+                    stack.append(child)
+                edges.append((parent, str(path), index))
+    return nodes, edges

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import sys
@@ -15,7 +16,7 @@ from cinnamon._core.explain import clean_location, describe_input, flatten
 from cinnamon._core.key import RegistrationKey
 from cinnamon._core.limits import MAX_DEPTH, too_deep
 from cinnamon._core.resolve import origin_of, registration_of
-from cinnamon._core.tree import Walk, dynamic_fields, map_references, run
+from cinnamon._core.tree import Walk, dynamic_fields, map_references, run, values
 from cinnamon._files.declarative import decode
 from cinnamon._files.env import interpolate
 from cinnamon._files.formats import Parts, check_nesting, render_path
@@ -448,22 +449,5 @@ def _nearest(root: Configuration, parts: Parts) -> str:
 
 def _all_paths(root: Configuration) -> list[str]:
     """Every dotted path of the tree, pre-order, up to a bound."""
-    paths: list[str] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, Parts]] = [(root, ())]
-    while stack and len(paths) < _MAX_SUGGESTED_PATHS:
-        value, parts = stack.pop()
-        if parts:
-            paths.append(render_path(parts))
-        children: list[tuple[Any, Parts]] = []
-        if isinstance(value, Configuration):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            children = [((value.__dict__[n]), (*parts, n)) for n in type(value).model_fields]
-        elif isinstance(value, (list, tuple)):
-            children = [(item, (*parts, index)) for index, item in enumerate(value)]
-        elif isinstance(value, dict):
-            children = [(item, (*parts, str(key))) for key, item in value.items()]
-        stack.extend(reversed(children))
-    return paths
+    paths = (render_path(path.parts()[1:]) for _, path in values(root))
+    return list(itertools.islice(paths, 1, _MAX_SUGGESTED_PATHS + 1))  # not the root's ""
