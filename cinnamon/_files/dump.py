@@ -6,8 +6,10 @@ import importlib
 import json
 import math
 import re
+import types
+import typing
 from collections.abc import Mapping
-from typing import Any, final
+from typing import Any, Union, final, get_args, get_origin
 
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
@@ -169,10 +171,20 @@ class _Encoder:
                     f"would give its default {default!r}; dump as JSON or YAML instead"
                 )
                 raise UsageError(msg)
-            fields[name] = yield from self._value(value, join(path, name))
+            strict = _strict(type(node), name)
+            if strict is _TUPLE and type(value) is tuple:  # the field makes it a tuple again
+                value = list(value)
+            fields[name] = yield from self._value(value, join(path, name), strict=bool(strict))
         return fields
 
-    def _value(self, value: Any, path: TreePath) -> Walk:
+    def _value(self, value: Any, path: TreePath, *, strict: bool) -> Walk:
+        """The plain data of ``value``; ``strict`` where the field takes any value.
+
+        A field that takes any value gives back what the file holds, so there only
+        values that a file gives back unchanged can be written: a tuple, a set, bytes,
+        a dict of another kind or with keys that are not strings would come back as
+        something else, and are refused.
+        """
         if isinstance(value, Configuration):
             promoted = self.promoted.get(id(value))
             if promoted is not None:
@@ -182,19 +194,24 @@ class _Encoder:
             return inline
         if isinstance(value, RegistrationKey):
             return _reference(value, shared=value.shared)
+        if strict and isinstance(value, (tuple, set, frozenset, dict)) and type(value) is not dict:
+            raise _unfaithful(value, path, self.fmt)
         if isinstance(value, (list, tuple)):
             items = []
             for index, item in enumerate(value):
-                items.append((yield self._value(item, join(path, index))))
+                items.append((yield self._value(item, join(path, index), strict=strict)))
             return items
         if isinstance(value, dict):
             table: dict[str, Any] = {}
             for name, item in value.items():
-                table[_dict_key(name, path)] = yield self._value(item, join(path, str(name)))
+                key = _dict_key(name, path)
+                if strict and not isinstance(name, str):
+                    raise _unfaithful_key(name, path)
+                table[key] = yield self._value(item, join(path, str(name)), strict=strict)
             return table
-        return (yield from self._other(value, path))
+        return (yield from self._other(value, path, strict=strict))
 
-    def _other(self, value: Any, path: TreePath) -> Walk:
+    def _other(self, value: Any, path: TreePath, *, strict: bool = False) -> Walk:
         """Plain values as they are; others as pydantic writes them to JSON."""
         if type(value) is str and "${" in value:  # loading reads ${...}; $${ is a literal
             return value.replace("${", "$${")
@@ -212,7 +229,69 @@ class _Encoder:
         except Exception as error:  # pydantic's own error kinds differ between versions
             msg = f"{path}: cannot write {type(value).__name__} {value!r:.60} in a file"
             raise UsageError(msg) from error
-        return (yield self._value(plain, path))
+        if strict:  # written as text or numbers, it would be read back as those
+            raise _unfaithful(value, path, self.fmt)
+        return (yield self._value(plain, path, strict=False))
+
+
+_TUPLE = 2  # _strict's answer for a field whose annotation is a tuple of anything
+_strict_fields: dict[tuple[type[Configuration], str], int] = {}
+_UNIONS = (Union, types.UnionType)
+
+
+def _strict(cls: type[Configuration], name: str) -> int:
+    """Whether the field keeps any value as it is given (``Any``, ``object``, ...)."""
+    found = _strict_fields.get((cls, name))
+    if found is None:
+        annotation = cls.model_fields[name].annotation
+        found = int(_takes_anything(annotation))
+        if found and get_origin(annotation) is tuple:
+            found = _TUPLE
+        _strict_fields[(cls, name)] = found
+    return found
+
+
+def _takes_anything(annotation: Any) -> bool:
+    stack = [annotation]
+    while stack:
+        item = stack.pop()
+        if item is Any or item is object or isinstance(item, typing.TypeVar):
+            return True
+        if isinstance(item, type) and issubclass(item, Configuration):
+            continue
+        stack.extend(argument for argument in get_args(item) if argument is not Ellipsis)
+    return False
+
+
+def _unfaithful(value: Any, path: TreePath, fmt: str) -> UsageError:
+    kind = type(value)
+    if kind is tuple:
+        comes_back = "a list"
+        fix = "use a list, or annotate the field as a tuple"
+    elif isinstance(value, dict):
+        comes_back = "a plain dict"
+        fix = "use a plain dict, or annotate the field with its type"
+    elif isinstance(value, (set, frozenset)):
+        comes_back = "a list"
+        fix = "use a list, or annotate the field as a set"
+    else:
+        comes_back = f"text or numbers, not a {kind.__name__}"
+        fix = "annotate the field with its type, which turns the file's value back into it"
+    msg = (
+        f"{path}: a value of type {kind.__name__} in a field that takes any value would "
+        f"come back from the {fmt.upper()} file as {comes_back}, so the file would describe "
+        f"another configuration; {fix}"
+    )
+    return UsageError(msg)
+
+
+def _unfaithful_key(name: Any, path: TreePath) -> UsageError:
+    msg = (
+        f"{path}: the dict key {name!r} is of type {type(name).__name__}; in a field that takes "
+        "any value it would come back from the file as a string, so the file would "
+        "describe another configuration; use string keys, or annotate the field"
+    )
+    return UsageError(msg)
 
 
 def _nodes(
